@@ -1,0 +1,244 @@
+//! Command dispatch: the registry of handlers, the per-command context, and the one place where typed
+//! command errors become error replies.
+//!
+//! Owns name lookup, arity checks, unknown-command and unknown-subcommand replies, and the handler
+//! signature. Each family module (`strings`, `keys`, ...) registers its handlers and owns their behaviour.
+//! Nothing here performs I/O; handlers write replies into the output buffer and push effects.
+
+pub mod connection;
+pub mod error;
+pub mod expiry;
+pub mod keys;
+pub mod server_cmds;
+pub mod spec;
+pub mod spec_data;
+pub mod strings;
+
+use bytes::Bytes;
+use hashbrown::HashMap;
+
+use crate::client::ClientState;
+use crate::resp::Reply;
+use crate::server::Server;
+pub use error::CommandError;
+use spec::CommandSpec;
+
+/// The result of one handler.
+pub type CmdResult = Result<(), CommandError>;
+
+/// A command handler.
+pub type Handler = fn(&mut Ctx<'_>) -> CmdResult;
+
+/// Everything a handler may touch while it runs.
+pub struct Ctx<'a> {
+    /// The server state (databases, config, stats, other clients).
+    pub server: &'a mut Server,
+    /// The client whose command runs.
+    pub client: &'a mut ClientState,
+    /// Where the reply goes.
+    pub reply: Reply<'a>,
+    /// The command's arguments, the name first.
+    pub argv: &'a [Bytes],
+    /// Current Unix time in milliseconds and microseconds (an input, never read from a clock here).
+    pub now_ms: i64,
+    pub now_us: i64,
+    /// Set by commands that end the connection once their reply is written (QUIT).
+    pub close_after_reply: bool,
+}
+
+impl Ctx<'_> {
+    /// Argument `i` (0 is the command name).
+    pub fn arg(&self, i: usize) -> &[u8] {
+        &self.argv[i]
+    }
+
+    /// Number of arguments including the name.
+    pub fn argc(&self) -> usize {
+        self.argv.len()
+    }
+
+    /// The database the client has selected.
+    pub fn db(&mut self) -> &mut crate::keyspace::Db {
+        &mut self.server.dbs[self.client.db]
+    }
+
+    /// Argument `i` parsed as a strict integer.
+    pub fn arg_i64(&self, i: usize) -> Result<i64, CommandError> {
+        crate::types::number::parse_i64(self.arg(i)).ok_or(CommandError::NotInteger)
+    }
+
+    /// Access time stamp for entries (seconds, truncated to 32 bits).
+    pub fn access_stamp(&self) -> u32 {
+        (self.now_ms / 1000) as u32
+    }
+}
+
+/// A registered command: its spec and handler, and its subcommands if it is a container.
+pub struct Entry {
+    pub spec: &'static CommandSpec,
+    pub handler: Option<Handler>,
+    pub subcommands: Vec<(&'static CommandSpec, Handler)>,
+}
+
+/// Name → command, for the commands keel implements.
+#[derive(Default)]
+pub struct Registry {
+    commands: HashMap<&'static str, Entry>,
+}
+
+/// What dispatch found for an argument vector.
+pub enum Lookup {
+    Found(&'static CommandSpec, Handler),
+    UnknownCommand,
+    UnknownSubcommand(&'static CommandSpec),
+    WrongArity(&'static CommandSpec),
+}
+
+/// The spec of command `name` (`container|sub` for subcommands) in the recorded table.
+pub fn find_spec(name: &str) -> Option<&'static CommandSpec> {
+    match name.split_once('|') {
+        None => spec_data::COMMANDS.iter().find(|c| c.name == name),
+        Some((container, _)) => spec_data::COMMANDS
+            .iter()
+            .find(|c| c.name == container)?
+            .subcommands
+            .iter()
+            .find(|s| s.name == name),
+    }
+}
+
+impl Registry {
+    /// The registry with every family's handlers.
+    pub fn new() -> Registry {
+        let mut r = Registry::default();
+        connection::register(&mut r);
+        strings::register(&mut r);
+        keys::register(&mut r);
+        expiry::register(&mut r);
+        server_cmds::register(&mut r);
+        r
+    }
+
+    /// Registers `handler` for command `name` (`container|sub` for a subcommand). Panics at start-up if the
+    /// name is not in the recorded table: that is a programming error, not input.
+    pub fn add(&mut self, name: &'static str, handler: Handler) {
+        let spec = find_spec(name).unwrap_or_else(|| panic!("no recorded spec for command {name}"));
+        match name.split_once('|') {
+            None => {
+                self.commands
+                    .entry(spec.name)
+                    .or_insert_with(|| Entry {
+                        spec,
+                        handler: None,
+                        subcommands: Vec::new(),
+                    })
+                    .handler = Some(handler);
+            }
+            Some((container, _)) => {
+                let parent = find_spec(container).unwrap_or_else(|| panic!("no spec for {container}"));
+                self.commands
+                    .entry(parent.name)
+                    .or_insert_with(|| Entry {
+                        spec: parent,
+                        handler: None,
+                        subcommands: Vec::new(),
+                    })
+                    .subcommands
+                    .push((spec, handler));
+            }
+        }
+    }
+
+    /// The entry for a command name, case-insensitively.
+    pub fn get(&self, name: &[u8]) -> Option<&Entry> {
+        let mut buf = [0u8; 32];
+        if name.len() > buf.len() {
+            return None;
+        }
+        for (d, s) in buf.iter_mut().zip(name) {
+            *d = s.to_ascii_lowercase();
+        }
+        let lower = std::str::from_utf8(&buf[..name.len()]).ok()?;
+        self.commands.get(lower)
+    }
+
+    /// Every implemented command, in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = &Entry> {
+        self.commands.values()
+    }
+
+    /// Number of implemented top-level commands.
+    pub fn len(&self) -> usize {
+        self.commands.len()
+    }
+
+    /// True when nothing is registered.
+    pub fn is_empty(&self) -> bool {
+        self.commands.is_empty()
+    }
+
+    /// Resolves an argument vector to a spec and handler, or the reason it cannot run.
+    pub fn lookup(&self, argv: &[Bytes]) -> Lookup {
+        let Some(entry) = self.get(&argv[0]) else {
+            return Lookup::UnknownCommand;
+        };
+        if !entry.subcommands.is_empty() || !entry.spec.subcommands.is_empty() {
+            if argv.len() < 2 {
+                return Lookup::WrongArity(entry.spec);
+            }
+            let found = entry.subcommands.iter().find(|(spec, _)| {
+                let short = spec.name.rsplit('|').next().unwrap_or(spec.name);
+                short.as_bytes().eq_ignore_ascii_case(&argv[1])
+            });
+            return match found {
+                Some((spec, handler)) if spec.arity_ok(argv.len()) => Lookup::Found(spec, *handler),
+                Some((spec, _)) => Lookup::WrongArity(spec),
+                None => Lookup::UnknownSubcommand(entry.spec),
+            };
+        }
+        match entry.handler {
+            Some(h) if entry.spec.arity_ok(argv.len()) => Lookup::Found(entry.spec, h),
+            Some(_) => Lookup::WrongArity(entry.spec),
+            None => Lookup::UnknownCommand,
+        }
+    }
+}
+
+/// The reply for an unknown command: its name and up to 128 bytes of its arguments, quoted.
+pub fn unknown_command_message(argv: &[Bytes]) -> Vec<u8> {
+    let mut args: Vec<u8> = Vec::new();
+    for a in &argv[1..] {
+        if args.len() >= 128 {
+            break;
+        }
+        let room = 128 - args.len();
+        args.push(b'\'');
+        args.extend_from_slice(&c_str(a)[..c_str(a).len().min(room)]);
+        args.extend_from_slice(b"' ");
+    }
+    let name = c_str(&argv[0]);
+    let mut msg = b"ERR unknown command '".to_vec();
+    msg.extend_from_slice(&name[..name.len().min(128)]);
+    msg.extend_from_slice(b"', with args beginning with: ");
+    msg.extend_from_slice(&args);
+    msg
+}
+
+/// The reply for an unknown subcommand of `container`.
+pub fn unknown_subcommand_message(container: &CommandSpec, sub: &[u8]) -> Vec<u8> {
+    let sub = c_str(sub);
+    let mut msg = b"ERR unknown subcommand '".to_vec();
+    msg.extend_from_slice(&sub[..sub.len().min(128)]);
+    msg.extend_from_slice(b"'. Try ");
+    msg.extend_from_slice(container.name.to_ascii_uppercase().as_bytes());
+    msg.extend_from_slice(b" HELP.");
+    msg
+}
+
+/// Arguments are echoed in errors as C strings: up to the first NUL byte.
+fn c_str(bytes: &[u8]) -> &[u8] {
+    match bytes.iter().position(|&b| b == 0) {
+        Some(p) => &bytes[..p],
+        None => bytes,
+    }
+}

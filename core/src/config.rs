@@ -1,0 +1,301 @@
+//! Server configuration: every parameter's name, aliases, type, bounds, default and current value.
+//!
+//! Owns the one table that the config file loader, `--name value` overrides, `CONFIG GET` and
+//! `CONFIG SET` all read, so a parameter behaves the same whichever way it is set. Values that the shell
+//! acts on (ports, socket paths, timeouts) live here too; the shell reads them, core never acts on them.
+
+use crate::glob::glob_match;
+
+/// The shape of a parameter's value.
+#[derive(Clone, Copy, Debug)]
+pub enum Kind {
+    /// `yes` / `no`.
+    Bool,
+    /// An integer within bounds.
+    Int { min: i64, max: i64 },
+    /// A byte count with optional unit (`1gb`, `512mb`, `64k`), within bounds.
+    Memory { min: i64, max: i64 },
+    /// One of a fixed set of words.
+    Enum(&'static [&'static str]),
+    /// Free text.
+    Str,
+    /// Several space-separated words (`bind`, `save`), kept as one normalized string.
+    List,
+}
+
+/// A parameter's description.
+#[derive(Clone, Copy, Debug)]
+pub struct Param {
+    pub name: &'static str,
+    pub alias: Option<&'static str>,
+    pub kind: Kind,
+    pub default: &'static str,
+    /// False when the value can only be set at start-up.
+    pub mutable: bool,
+    /// True for parameters `CONFIG SET` refuses unless protected configs are enabled.
+    pub protected: bool,
+}
+
+const fn p(name: &'static str, kind: Kind, default: &'static str) -> Param {
+    Param {
+        name,
+        alias: None,
+        kind,
+        default,
+        mutable: true,
+        protected: false,
+    }
+}
+
+const fn immutable(mut param: Param) -> Param {
+    param.mutable = false;
+    param
+}
+
+const fn protected(mut param: Param) -> Param {
+    param.protected = true;
+    param
+}
+
+const fn alias(mut param: Param, alias: &'static str) -> Param {
+    param.alias = Some(alias);
+    param
+}
+
+const YES_NO_LOCAL: &[&str] = &["no", "yes", "local"];
+const INT_MAX: i64 = i32::MAX as i64;
+const LONG_MAX: i64 = i64::MAX;
+
+/// Every parameter keel implements, in the order `CONFIG GET *` lists them.
+pub static PARAMS: &[Param] = &[
+    immutable(p("bind", Kind::List, "* -::*")),
+    p("port", Kind::Int { min: 0, max: 65535 }, "6379"),
+    immutable(p("unixsocket", Kind::Str, "")),
+    immutable(p("unixsocketperm", Kind::Int { min: 0, max: 0o777 }, "0")),
+    p("timeout", Kind::Int { min: 0, max: INT_MAX }, "0"),
+    p("tcp-keepalive", Kind::Int { min: 0, max: INT_MAX }, "300"),
+    immutable(p("tcp-backlog", Kind::Int { min: 0, max: INT_MAX }, "511")),
+    p("maxclients", Kind::Int { min: 1, max: u32::MAX as i64 }, "10000"),
+    immutable(p("databases", Kind::Int { min: 1, max: INT_MAX }, "16")),
+    p("protected-mode", Kind::Bool, "yes"),
+    immutable(p("enable-debug-command", Kind::Enum(YES_NO_LOCAL), "no")),
+    immutable(p("enable-protected-configs", Kind::Enum(YES_NO_LOCAL), "no")),
+    p("proto-max-bulk-len", Kind::Memory { min: 1024 * 1024, max: LONG_MAX }, "536870912"),
+    p("client-query-buffer-limit", Kind::Memory { min: 1024 * 1024, max: LONG_MAX }, "1073741824"),
+    p("hz", Kind::Int { min: 0, max: INT_MAX }, "10"),
+    p("dynamic-hz", Kind::Bool, "yes"),
+    p("active-expire-effort", Kind::Int { min: 1, max: 10 }, "1"),
+    p("maxmemory", Kind::Memory { min: 0, max: LONG_MAX }, "0"),
+    p(
+        "maxmemory-policy",
+        Kind::Enum(&[
+            "volatile-lru",
+            "volatile-lfu",
+            "volatile-random",
+            "volatile-ttl",
+            "allkeys-lru",
+            "allkeys-lfu",
+            "allkeys-random",
+            "noeviction",
+        ]),
+        "noeviction",
+    ),
+    p("lazyfree-lazy-user-del", Kind::Bool, "no"),
+    p("lazyfree-lazy-user-flush", Kind::Bool, "no"),
+    protected(p("dir", Kind::Str, "")),
+    p("dbfilename", Kind::Str, "dump.rdb"),
+    immutable(p("logfile", Kind::Str, "")),
+    p("loglevel", Kind::Enum(&["debug", "verbose", "notice", "warning", "nothing"]), "notice"),
+    immutable(p("daemonize", Kind::Bool, "no")),
+    immutable(p("pidfile", Kind::Str, "")),
+    alias(p("replica-read-only", Kind::Bool, "yes"), "slave-read-only"),
+    p("io-threads", Kind::Int { min: 1, max: 128 }, "1"),
+    p("latency-tracking", Kind::Bool, "yes"),
+];
+
+/// Why a value was refused, in the words `CONFIG SET` and the config loader use.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ConfigError {
+    /// No such parameter.
+    Unknown,
+    /// The parameter can only be set at start-up.
+    Immutable,
+    /// A protected parameter while protected configs are disabled.
+    Protected,
+    /// The value does not fit the parameter; carries the reason.
+    Invalid(String),
+}
+
+impl ConfigError {
+    /// The reason as the reference server words it after `- `.
+    pub fn reason(&self) -> String {
+        match self {
+            ConfigError::Unknown => "Unknown option".into(),
+            ConfigError::Immutable => "can't set immutable config".into(),
+            ConfigError::Protected => "can't set protected config".into(),
+            ConfigError::Invalid(r) => r.clone(),
+        }
+    }
+}
+
+/// The live configuration.
+#[derive(Clone, Debug)]
+pub struct Config {
+    values: Vec<String>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            values: PARAMS.iter().map(|p| p.default.to_string()).collect(),
+        }
+    }
+}
+
+/// Parses a memory value: digits with an optional unit (`k`=1000, `kb`=1024, `m`, `mb`, `g`, `gb`),
+/// case-insensitive. Returns `None` if it is not one.
+pub fn parse_memory(text: &str) -> Option<i64> {
+    let lower = text.to_ascii_lowercase();
+    let units: [(&str, i64); 6] = [
+        ("kb", 1024),
+        ("mb", 1024 * 1024),
+        ("gb", 1024 * 1024 * 1024),
+        ("k", 1000),
+        ("m", 1000 * 1000),
+        ("g", 1000 * 1000 * 1000),
+    ];
+    let (digits, mul) = units
+        .iter()
+        .find_map(|(u, m)| lower.strip_suffix(u).map(|d| (d, *m)))
+        .unwrap_or((lower.as_str(), 1));
+    let n: i64 = crate::types::number::parse_i64(digits.as_bytes())?;
+    n.checked_mul(mul)
+}
+
+impl Config {
+    /// The index of the parameter called `name` (or by its alias), case-insensitive.
+    pub fn lookup(name: &str) -> Option<usize> {
+        PARAMS.iter().position(|p| {
+            p.name.eq_ignore_ascii_case(name) || p.alias.is_some_and(|a| a.eq_ignore_ascii_case(name))
+        })
+    }
+
+    /// Validates and normalizes `value` for parameter `index`.
+    pub fn validate(index: usize, value: &str) -> Result<String, ConfigError> {
+        let param = &PARAMS[index];
+        match param.kind {
+            Kind::Bool => match value.to_ascii_lowercase().as_str() {
+                "yes" => Ok("yes".into()),
+                "no" => Ok("no".into()),
+                _ => Err(ConfigError::Invalid("argument must be 'yes' or 'no'".into())),
+            },
+            Kind::Int { min, max } => {
+                let n = value
+                    .parse::<i64>()
+                    .map_err(|_| ConfigError::Invalid("argument couldn't be parsed into an integer".into()))?;
+                if n < min || n > max {
+                    return Err(ConfigError::Invalid(format!("argument must be between {min} and {max} inclusive")));
+                }
+                Ok(n.to_string())
+            }
+            Kind::Memory { min, max } => {
+                let n = parse_memory(value)
+                    .ok_or_else(|| ConfigError::Invalid("argument must be a memory value".into()))?;
+                if n < min || n > max {
+                    return Err(ConfigError::Invalid(format!("argument must be between {min} and {max} inclusive")));
+                }
+                Ok(n.to_string())
+            }
+            Kind::Enum(words) => {
+                let lower = value.to_ascii_lowercase();
+                if words.contains(&lower.as_str()) {
+                    Ok(lower)
+                } else {
+                    Err(ConfigError::Invalid(format!(
+                        "argument(s) must be one of the following: {}",
+                        words.join(", ")
+                    )))
+                }
+            }
+            Kind::Str => Ok(value.to_string()),
+            Kind::List => Ok(value.split_whitespace().collect::<Vec<_>>().join(" ")),
+        }
+    }
+
+    /// Sets a parameter from the config file or the command line (immutable ones allowed).
+    pub fn set_startup(&mut self, name: &str, value: &str) -> Result<(), ConfigError> {
+        let index = Self::lookup(name).ok_or(ConfigError::Unknown)?;
+        self.values[index] = Self::validate(index, value)?;
+        Ok(())
+    }
+
+    /// Sets a parameter at run time (`CONFIG SET`).
+    pub fn set_runtime(&mut self, name: &str, value: &str, protected_allowed: bool) -> Result<(), ConfigError> {
+        let index = Self::lookup(name).ok_or(ConfigError::Unknown)?;
+        let param = &PARAMS[index];
+        if !param.mutable {
+            return Err(ConfigError::Immutable);
+        }
+        if param.protected && !protected_allowed {
+            return Err(ConfigError::Protected);
+        }
+        self.values[index] = Self::validate(index, value)?;
+        Ok(())
+    }
+
+    /// The current value of a parameter by name, as `CONFIG GET` shows it.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        Self::lookup(name).map(|i| self.values[i].as_str())
+    }
+
+    /// An integer or memory parameter's value (0 if it is not numeric).
+    pub fn get_i64(&self, name: &str) -> i64 {
+        self.get(name).and_then(|v| v.parse().ok()).unwrap_or(0)
+    }
+
+    /// A boolean parameter's value.
+    pub fn get_bool(&self, name: &str) -> bool {
+        self.get(name) == Some("yes")
+    }
+
+    /// Every (name, value) pair whose name or alias matches the glob `pattern`, without duplicates.
+    pub fn matching(&self, pattern: &[u8]) -> Vec<(&'static str, &str)> {
+        let mut out = Vec::new();
+        for (i, p) in PARAMS.iter().enumerate() {
+            if glob_match(pattern, p.name.as_bytes(), true) {
+                out.push((p.name, self.values[i].as_str()));
+            }
+            if let Some(a) = p.alias {
+                if glob_match(pattern, a.as_bytes(), true) {
+                    out.push((a, self.values[i].as_str()));
+                }
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn memory_units() {
+        assert_eq!(parse_memory("1gb"), Some(1 << 30));
+        assert_eq!(parse_memory("64k"), Some(64000));
+        assert_eq!(parse_memory("512MB"), Some(512 << 20));
+        assert_eq!(parse_memory("x"), None);
+    }
+
+    #[test]
+    fn set_and_get() {
+        let mut c = Config::default();
+        c.set_runtime("PORT", "7000", false).unwrap();
+        assert_eq!(c.get("port"), Some("7000"));
+        assert_eq!(c.set_runtime("databases", "3", false), Err(ConfigError::Immutable));
+        assert!(matches!(c.set_runtime("port", "x", false), Err(ConfigError::Invalid(_))));
+        c.set_runtime("slave-read-only", "no", false).unwrap();
+        assert_eq!(c.get("replica-read-only"), Some("no"));
+        assert_eq!(c.matching(b"*read-only").len(), 2);
+    }
+}

@@ -1,0 +1,436 @@
+//! One logical database: keys, their values, their expiry times.
+//!
+//! Owns the key → entry mapping and the index of keys that carry a TTL. Entries live in a slot vector and
+//! never move while they exist; a hash table maps keys to slot numbers. That gives what the commands need
+//! beyond lookups:
+//! - SCAN cursors are slot numbers, so every key present for a whole scan is returned (freed slots are
+//!   reused by later inserts, which SCAN is allowed to miss or return);
+//! - RANDOMKEY and the active expiry cycle sample uniformly in O(1).
+//!
+//! It never reads a clock: every call that may expire a key takes `now_ms`.
+
+use foldhash::fast::FixedState;
+use hashbrown::HashTable;
+use rand::Rng;
+use std::hash::BuildHasher;
+
+use crate::types::Value;
+
+/// No expiry.
+pub const NO_EXPIRE: i64 = i64::MAX;
+
+/// One key's entry.
+#[derive(Clone, Debug)]
+pub struct Entry {
+    key: Box<[u8]>,
+    /// The value.
+    pub value: Value,
+    /// Absolute expiry in Unix milliseconds, or [`NO_EXPIRE`].
+    expire_at: i64,
+    /// Position in the volatile index while `expire_at` is set.
+    volatile_pos: u32,
+    /// Last access, in Unix seconds (truncated), for `OBJECT IDLETIME`.
+    pub access_s: u32,
+}
+
+impl Entry {
+    /// The key's bytes.
+    pub fn key(&self) -> &[u8] {
+        &self.key
+    }
+
+    /// The absolute expiry time in Unix ms, if any.
+    pub fn expire_at(&self) -> Option<i64> {
+        (self.expire_at != NO_EXPIRE).then_some(self.expire_at)
+    }
+}
+
+/// A database of keys.
+#[derive(Clone, Debug)]
+pub struct Db {
+    index: HashTable<u32>,
+    slots: Vec<Option<Entry>>,
+    free: Vec<u32>,
+    volatile: Vec<u32>,
+    hasher: FixedState,
+    len: usize,
+    /// Keys removed because their TTL had passed (lazily or by the active cycle), for `INFO stats`.
+    pub expired_count: u64,
+}
+
+/// Whether an entry's expiry has passed: a key expires once the clock is past its time.
+fn is_expired(expire_at: i64, now_ms: i64) -> bool {
+    expire_at != NO_EXPIRE && now_ms > expire_at
+}
+
+impl Db {
+    /// An empty database whose hash function is keyed by `seed` (so clients cannot aim collisions).
+    pub fn new(seed: u64) -> Db {
+        Db {
+            index: HashTable::new(),
+            slots: Vec::new(),
+            free: Vec::new(),
+            volatile: Vec::new(),
+            hasher: FixedState::with_seed(seed),
+            len: 0,
+            expired_count: 0,
+        }
+    }
+
+    /// Number of keys, including expired ones not yet removed (as `DBSIZE` reports).
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// True when the database holds no keys.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Number of keys with a TTL.
+    pub fn volatile_len(&self) -> usize {
+        self.volatile.len()
+    }
+
+    fn hash(&self, key: &[u8]) -> u64 {
+        self.hasher.hash_one(key)
+    }
+
+    fn find_slot(&self, key: &[u8]) -> Option<u32> {
+        let slots = &self.slots;
+        self.index
+            .find(self.hash(key), |&s| slots[s as usize].as_ref().is_some_and(|e| &*e.key == key))
+            .copied()
+    }
+
+    /// The live entry for `key`, removing it first if it has expired. Does not update access time.
+    pub fn get_mut(&mut self, key: &[u8], now_ms: i64) -> Option<&mut Entry> {
+        let slot = self.find_slot(key)?;
+        let expired = self.slots[slot as usize]
+            .as_ref()
+            .is_some_and(|e| is_expired(e.expire_at, now_ms));
+        if expired {
+            self.expire_slot(slot);
+            return None;
+        }
+        self.slots[slot as usize].as_mut()
+    }
+
+    /// Like [`Db::get_mut`] for reading.
+    pub fn get(&mut self, key: &[u8], now_ms: i64) -> Option<&Entry> {
+        self.get_mut(key, now_ms).map(|e| &*e)
+    }
+
+    /// Reads an entry without expiring it or touching anything (for introspection that must not change
+    /// state). Expired entries are reported as absent.
+    pub fn peek(&self, key: &[u8], now_ms: i64) -> Option<&Entry> {
+        let slot = self.find_slot(key)?;
+        self.slots[slot as usize].as_ref().filter(|e| !is_expired(e.expire_at, now_ms))
+    }
+
+    /// True when `key` exists (expiring it lazily).
+    pub fn contains(&mut self, key: &[u8], now_ms: i64) -> bool {
+        self.get_mut(key, now_ms).is_some()
+    }
+
+    /// Stores `value` under `key`, replacing any old value; the TTL is cleared unless `keep_ttl`.
+    /// Returns the previous live value.
+    pub fn set(&mut self, key: &[u8], value: Value, keep_ttl: bool, now_ms: i64, access_s: u32) -> Option<Value> {
+        if let Some(slot) = self.find_slot(key) {
+            let expired = self.slots[slot as usize]
+                .as_ref()
+                .is_some_and(|e| is_expired(e.expire_at, now_ms));
+            if !expired {
+                if !keep_ttl {
+                    self.set_expire_slot(slot, NO_EXPIRE);
+                }
+                let entry = self.slots[slot as usize].as_mut()?;
+                entry.access_s = access_s;
+                return Some(std::mem::replace(&mut entry.value, value));
+            }
+            self.expire_slot(slot);
+        }
+        self.insert_new(key, value, NO_EXPIRE, access_s);
+        None
+    }
+
+    /// Inserts a key known to be absent, with an expiry.
+    pub fn insert_new(&mut self, key: &[u8], value: Value, expire_at: i64, access_s: u32) {
+        let entry = Entry {
+            key: key.into(),
+            value,
+            expire_at: NO_EXPIRE,
+            volatile_pos: 0,
+            access_s,
+        };
+        let slot = match self.free.pop() {
+            Some(s) => {
+                self.slots[s as usize] = Some(entry);
+                s
+            }
+            None => {
+                self.slots.push(Some(entry));
+                (self.slots.len() - 1) as u32
+            }
+        };
+        let hash = self.hash(key);
+        let slots = &self.slots;
+        let hasher = &self.hasher;
+        self.index.insert_unique(hash, slot, |&s| {
+            hasher.hash_one(slots[s as usize].as_ref().map(|e| &*e.key).unwrap_or(&[]))
+        });
+        self.len += 1;
+        if expire_at != NO_EXPIRE {
+            self.set_expire_slot(slot, expire_at);
+        }
+    }
+
+    /// Removes `key`, returning its live value (an expired key is removed but reported absent).
+    pub fn remove(&mut self, key: &[u8], now_ms: i64) -> Option<Value> {
+        let slot = self.find_slot(key)?;
+        let entry = self.remove_slot(slot)?;
+        if is_expired(entry.expire_at, now_ms) {
+            self.expired_count += 1;
+            return None;
+        }
+        Some(entry.value)
+    }
+
+    /// Removes a whole entry by key, returning it with its key and expiry (RENAME, MOVE).
+    pub fn take_entry(&mut self, key: &[u8], now_ms: i64) -> Option<(Value, Option<i64>)> {
+        let slot = self.find_slot(key)?;
+        let entry = self.remove_slot(slot)?;
+        if is_expired(entry.expire_at, now_ms) {
+            self.expired_count += 1;
+            return None;
+        }
+        let exp = entry.expire_at();
+        Some((entry.value, exp))
+    }
+
+    fn expire_slot(&mut self, slot: u32) {
+        if self.remove_slot(slot).is_some() {
+            self.expired_count += 1;
+        }
+    }
+
+    fn remove_slot(&mut self, slot: u32) -> Option<Entry> {
+        let hash = self.hash(self.slots[slot as usize].as_ref()?.key());
+        if let Ok(found) = self.index.find_entry(hash, |&s| s == slot) {
+            found.remove();
+        }
+        self.set_expire_slot(slot, NO_EXPIRE);
+        let entry = self.slots[slot as usize].take()?;
+        self.len -= 1;
+        if slot as usize == self.slots.len() - 1 {
+            self.slots.pop();
+            // Trailing free slots are trimmed lazily on the next full shrink.
+        } else {
+            self.free.push(slot);
+        }
+        if self.len == 0 {
+            self.slots.clear();
+            self.free.clear();
+        }
+        Some(entry)
+    }
+
+    /// Sets or clears (`NO_EXPIRE`) the expiry of a live key. Returns false if the key is absent.
+    pub fn set_expire(&mut self, key: &[u8], expire_at: i64) -> bool {
+        match self.find_slot(key) {
+            Some(slot) => {
+                self.set_expire_slot(slot, expire_at);
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn set_expire_slot(&mut self, slot: u32, expire_at: i64) {
+        let Some(entry) = self.slots[slot as usize].as_mut() else { return };
+        let was = entry.expire_at != NO_EXPIRE;
+        let will = expire_at != NO_EXPIRE;
+        entry.expire_at = expire_at;
+        match (was, will) {
+            (false, true) => {
+                entry.volatile_pos = self.volatile.len() as u32;
+                self.volatile.push(slot);
+            }
+            (true, false) => {
+                let pos = entry.volatile_pos as usize;
+                self.volatile.swap_remove(pos);
+                if let Some(&moved) = self.volatile.get(pos) {
+                    if let Some(m) = self.slots[moved as usize].as_mut() {
+                        m.volatile_pos = pos as u32;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Removes every key.
+    pub fn clear(&mut self) {
+        self.index.clear();
+        self.slots.clear();
+        self.free.clear();
+        self.volatile.clear();
+        self.len = 0;
+    }
+
+    /// A uniformly chosen key, skipping (and removing) expired ones; `None` when empty.
+    pub fn random_key(&mut self, rng: &mut impl Rng, now_ms: i64) -> Option<Vec<u8>> {
+        // Bounded attempts: when every key is volatile and expired the loop ends with the database empty.
+        for _ in 0..100 + self.len {
+            if self.len == 0 {
+                return None;
+            }
+            let slot = rng.random_range(0..self.slots.len()) as u32;
+            let Some(entry) = self.slots[slot as usize].as_ref() else { continue };
+            if is_expired(entry.expire_at, now_ms) {
+                self.expire_slot(slot);
+                continue;
+            }
+            return Some(entry.key.to_vec());
+        }
+        self.iter(now_ms).next().map(|e| e.key.to_vec())
+    }
+
+    /// Live entries in slot order.
+    pub fn iter(&self, now_ms: i64) -> impl Iterator<Item = &Entry> + '_ {
+        self.slots
+            .iter()
+            .flatten()
+            .filter(move |e| !is_expired(e.expire_at, now_ms))
+    }
+
+    /// One SCAN step: visits slots from `cursor` until `count` slots holding keys were seen, calling
+    /// `visit` for each live entry. Returns the next cursor, 0 when the scan is complete.
+    pub fn scan(&self, cursor: u64, count: usize, now_ms: i64, mut visit: impl FnMut(&Entry)) -> u64 {
+        let mut slot = cursor as usize;
+        let mut seen = 0;
+        while slot < self.slots.len() && seen < count.max(1) {
+            if let Some(e) = &self.slots[slot] {
+                seen += 1;
+                if !is_expired(e.expire_at, now_ms) {
+                    visit(e);
+                }
+            }
+            slot += 1;
+        }
+        if slot >= self.slots.len() {
+            0
+        } else {
+            slot as u64
+        }
+    }
+
+    /// One round of active expiry: samples up to `samples` volatile keys and removes the expired ones.
+    /// Returns (sampled, expired).
+    pub fn expire_sample(&mut self, rng: &mut impl Rng, samples: usize, now_ms: i64) -> (usize, usize) {
+        let mut sampled = 0;
+        let mut expired = 0;
+        while sampled < samples && !self.volatile.is_empty() {
+            let pos = rng.random_range(0..self.volatile.len());
+            let slot = self.volatile[pos];
+            sampled += 1;
+            let dead = self.slots[slot as usize]
+                .as_ref()
+                .is_some_and(|e| is_expired(e.expire_at, now_ms));
+            if dead {
+                self.expire_slot(slot);
+                expired += 1;
+            }
+        }
+        (sampled, expired)
+    }
+
+    /// Checks the structure's invariants; used by tests, fuzzers and the simulator.
+    pub fn check_invariants(&self) {
+        let live = self.slots.iter().flatten().count();
+        assert_eq!(live, self.len, "len matches live slots");
+        assert_eq!(self.index.len(), self.len, "index matches live slots");
+        let with_ttl = self.slots.iter().flatten().filter(|e| e.expire_at != NO_EXPIRE).count();
+        assert_eq!(with_ttl, self.volatile.len(), "volatile index matches keys with a TTL");
+        for (pos, &slot) in self.volatile.iter().enumerate() {
+            let e = self.slots[slot as usize].as_ref();
+            assert!(e.is_some_and(|e| e.volatile_pos as usize == pos), "volatile back-pointer");
+        }
+        for &slot in &self.free {
+            assert!(self.slots.get(slot as usize).is_some_and(|s| s.is_none()), "free slot is empty");
+        }
+        for e in self.slots.iter().flatten() {
+            assert!(self.find_slot(&e.key).is_some(), "every key is findable");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::StringValue;
+    use rand::{rngs::SmallRng, SeedableRng};
+
+    fn s(v: &[u8]) -> Value {
+        Value::String(StringValue::from_bytes(v))
+    }
+
+    #[test]
+    fn set_get_remove_expire() {
+        let mut db = Db::new(1);
+        db.set(b"a", s(b"1"), false, 0, 0);
+        db.set(b"b", s(b"2"), false, 0, 0);
+        db.set_expire(b"b", 100);
+        db.check_invariants();
+        assert!(db.get(b"b", 100).is_some());
+        assert!(db.get(b"b", 101).is_none());
+        db.check_invariants();
+        assert_eq!(db.len(), 1);
+        assert_eq!(db.remove(b"a", 0), Some(s(b"1")));
+        assert!(db.is_empty());
+        db.check_invariants();
+    }
+
+    #[test]
+    fn scan_returns_every_stable_key_despite_deletes() {
+        let mut db = Db::new(7);
+        for i in 0..1000 {
+            db.set(format!("k{i}").as_bytes(), s(b"v"), false, 0, 0);
+        }
+        let mut seen = std::collections::HashSet::new();
+        let mut cursor = 0;
+        let mut round = 0;
+        loop {
+            let mut batch = Vec::new();
+            cursor = db.scan(cursor, 10, 0, |e| batch.push(e.key().to_vec()));
+            seen.extend(batch);
+            // Delete odd keys while scanning; even keys must all be seen.
+            let victim = format!("k{}", round * 2 + 1);
+            db.remove(victim.as_bytes(), 0);
+            round += 1;
+            if cursor == 0 {
+                break;
+            }
+        }
+        for i in (0..1000).step_by(2) {
+            assert!(seen.contains(format!("k{i}").as_bytes()));
+        }
+        db.check_invariants();
+    }
+
+    #[test]
+    fn active_expiry_samples_only_volatile_keys() {
+        let mut db = Db::new(3);
+        let mut rng = SmallRng::seed_from_u64(1);
+        for i in 0..100 {
+            db.insert_new(format!("k{i}").as_bytes(), s(b"v"), if i % 2 == 0 { 10 } else { NO_EXPIRE }, 0);
+        }
+        let mut total = 0;
+        while db.volatile_len() > 0 {
+            total += db.expire_sample(&mut rng, 20, 11).1;
+        }
+        assert_eq!(total, 50);
+        assert_eq!(db.len(), 50);
+        db.check_invariants();
+    }
+}

@@ -1,0 +1,7 @@
+//! The keyspace: databases of keys with expiry.
+//!
+//! Owns storage and lookup of keys and the expiry index; it does not parse commands or format replies.
+
+pub mod db;
+
+pub use db::{Db, Entry, NO_EXPIRE};

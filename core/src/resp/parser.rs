@@ -1,0 +1,463 @@
+//! Incremental request parser: turns the bytes a client sent into commands.
+//!
+//! Owns: the per-connection parse state (a half-read multibulk, a pending bulk length) and the protocol
+//! limits. It must never allocate from a length the client announced before those bytes have arrived, and
+//! never re-scan bytes it has already consumed: a huge bulk arriving in small chunks costs O(n) overall.
+//!
+//! Both request forms are understood: multibulk (`*2\r\n$3\r\nGET\r\n$1\r\nk\r\n`) and inline
+//! (`GET k\r\n`, with quoting as redis-cli and telnet users send it).
+
+use bytes::{Bytes, BytesMut};
+
+/// Longest inline request, and longest multibulk or bulk header, before the client is refused.
+pub const INLINE_MAX_SIZE: usize = 64 * 1024;
+
+/// Protocol limits a parser enforces; the shell copies them from the live configuration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// `proto-max-bulk-len`: longest single argument.
+    pub max_bulk_len: u64,
+    /// Highest multibulk count accepted.
+    pub max_multibulk_len: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_bulk_len: 512 * 1024 * 1024,
+            max_multibulk_len: 1024 * 1024 * 1024,
+        }
+    }
+}
+
+/// A violation of the request protocol. The connection is answered with [`ProtocolError::message`] and
+/// then closed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProtocolError {
+    TooBigInline,
+    UnbalancedQuotes,
+    TooBigMultibulkCount,
+    InvalidMultibulkLength,
+    TooBigBulkCount,
+    InvalidBulkLength,
+    /// A multibulk element did not start with `$`; carries the byte found instead.
+    ExpectedDollar(u8),
+}
+
+impl ProtocolError {
+    /// The error text sent to the client, without the leading `-` and trailing CRLF.
+    pub fn message(&self) -> Vec<u8> {
+        let text: &[u8] = match self {
+            ProtocolError::TooBigInline => b"ERR Protocol error: too big inline request",
+            ProtocolError::UnbalancedQuotes => b"ERR Protocol error: unbalanced quotes in request",
+            ProtocolError::TooBigMultibulkCount => b"ERR Protocol error: too big mbulk count string",
+            ProtocolError::InvalidMultibulkLength => b"ERR Protocol error: invalid multibulk length",
+            ProtocolError::TooBigBulkCount => b"ERR Protocol error: too big bulk count string",
+            ProtocolError::InvalidBulkLength => b"ERR Protocol error: invalid bulk length",
+            ProtocolError::ExpectedDollar(found) => {
+                let mut m = b"ERR Protocol error: expected '$', got '".to_vec();
+                m.push(*found);
+                m.push(b'\'');
+                return m;
+            }
+        };
+        text.to_vec()
+    }
+}
+
+/// A batch of parsed commands, stored flat so that parsing a pipeline allocates nothing per command once
+/// the batch has warmed up.
+#[derive(Default, Debug)]
+pub struct CommandBatch {
+    args: Vec<Bytes>,
+    ends: Vec<usize>,
+}
+
+impl CommandBatch {
+    /// An empty batch.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Number of complete commands.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// True when no command is held.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// Forgets every command, keeping the capacity.
+    pub fn clear(&mut self) {
+        self.args.clear();
+        self.ends.clear();
+    }
+
+    /// The argument vector of command `i`.
+    pub fn get(&self, i: usize) -> &[Bytes] {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.args[start..self.ends[i]]
+    }
+
+    /// Iterates over the commands in arrival order.
+    pub fn iter(&self) -> impl Iterator<Item = &[Bytes]> + '_ {
+        (0..self.len()).map(move |i| self.get(i))
+    }
+
+    /// Appends one complete command (used by tests and by the inline path).
+    pub fn push(&mut self, argv: impl IntoIterator<Item = Bytes>) {
+        self.args.extend(argv);
+        self.ends.push(self.args.len());
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    /// Between commands.
+    Idle,
+    /// Inside a multibulk: `remaining` elements still to read; `bulk` is the announced length of the
+    /// next element once its header has been read.
+    Multibulk { remaining: u64, bulk: Option<usize> },
+}
+
+/// Per-connection request parser.
+#[derive(Debug)]
+pub struct Parser {
+    limits: Limits,
+    state: State,
+    /// Bytes of an incomplete header line already searched for a newline.
+    scanned: usize,
+    /// Arguments of the multibulk being read, committed to the batch when it completes.
+    partial: Vec<Bytes>,
+}
+
+impl Parser {
+    /// A parser enforcing `limits`.
+    pub fn new(limits: Limits) -> Self {
+        Parser {
+            limits,
+            state: State::Idle,
+            scanned: 0,
+            partial: Vec::new(),
+        }
+    }
+
+    /// Replaces the limits (after `CONFIG SET proto-max-bulk-len`).
+    pub fn set_limits(&mut self, limits: Limits) {
+        self.limits = limits;
+    }
+
+    /// True when no command is partly read.
+    pub fn is_idle(&self) -> bool {
+        self.state == State::Idle
+    }
+
+    /// Parses every complete command in `buf` into `batch`, consuming its bytes. A trailing incomplete
+    /// command stays (partly consumed) for the next call. On error the commands parsed before it are kept
+    /// in `batch`, so the caller can run them before answering the error and closing.
+    pub fn parse(&mut self, buf: &mut BytesMut, batch: &mut CommandBatch) -> Result<(), ProtocolError> {
+        loop {
+            match self.state {
+                State::Idle => {
+                    let Some(&first) = buf.first() else { return Ok(()) };
+                    if first == b'*' {
+                        let Some(line) = self.take_line(buf, ProtocolError::TooBigMultibulkCount)? else {
+                            return Ok(());
+                        };
+                        let count =
+                            parse_length(&line[1..]).ok_or(ProtocolError::InvalidMultibulkLength)?;
+                        if count > self.limits.max_multibulk_len as i64 {
+                            return Err(ProtocolError::InvalidMultibulkLength);
+                        }
+                        if count > 0 {
+                            self.partial.clear();
+                            self.state = State::Multibulk {
+                                remaining: count as u64,
+                                bulk: None,
+                            };
+                        }
+                    } else {
+                        let Some(line) = self.take_line(buf, ProtocolError::TooBigInline)? else {
+                            return Ok(());
+                        };
+                        let args = split_inline(strip_cr(&line)).ok_or(ProtocolError::UnbalancedQuotes)?;
+                        if !args.is_empty() {
+                            batch.push(args);
+                        }
+                    }
+                }
+                State::Multibulk { remaining, bulk: None } => {
+                    let Some(&first) = buf.first() else { return Ok(()) };
+                    if first != b'$' {
+                        // The header must be complete before the client is told what is wrong with it.
+                        if memchr_from(buf, b'\r', 0).is_none() {
+                            if buf.len() > INLINE_MAX_SIZE {
+                                return Err(ProtocolError::TooBigBulkCount);
+                            }
+                            return Ok(());
+                        }
+                        return Err(ProtocolError::ExpectedDollar(first));
+                    }
+                    let Some(line) = self.take_line(buf, ProtocolError::TooBigBulkCount)? else {
+                        return Ok(());
+                    };
+                    let len = parse_length(&line[1..]).ok_or(ProtocolError::InvalidBulkLength)?;
+                    if len < 0 || len as u64 > self.limits.max_bulk_len {
+                        return Err(ProtocolError::InvalidBulkLength);
+                    }
+                    self.state = State::Multibulk {
+                        remaining,
+                        bulk: Some(len as usize),
+                    };
+                }
+                State::Multibulk {
+                    remaining,
+                    bulk: Some(len),
+                } => {
+                    // The element and its CRLF must both be here; the CRLF itself is not checked.
+                    if buf.len() < len + 2 {
+                        return Ok(());
+                    }
+                    let arg = buf.split_to(len).freeze();
+                    let _ = buf.split_to(2);
+                    self.partial.push(arg);
+                    if remaining == 1 {
+                        batch.push(self.partial.drain(..));
+                        self.state = State::Idle;
+                    } else {
+                        self.state = State::Multibulk {
+                            remaining: remaining - 1,
+                            bulk: None,
+                        };
+                    }
+                }
+            }
+        }
+    }
+
+    /// Takes one header or inline line (through its `\n`) off `buf`, or `None` if it is incomplete.
+    /// Lines longer than [`INLINE_MAX_SIZE`] without a newline fail with `too_big`.
+    fn take_line(&mut self, buf: &mut BytesMut, too_big: ProtocolError) -> Result<Option<Bytes>, ProtocolError> {
+        // Inline requests end at '\n' (a '\r' before it is dropped later). Multibulk headers end at
+        // '\r', and the byte after it is skipped unchecked, as the reference server does.
+        let inline = too_big == ProtocolError::TooBigInline;
+        let terminator = if inline { b'\n' } else { b'\r' };
+        match memchr_from(buf, terminator, self.scanned) {
+            Some(pos) if inline || buf.len() >= pos + 2 => {
+                self.scanned = 0;
+                let line = buf.split_to(if inline { pos + 1 } else { pos + 2 }).freeze();
+                Ok(Some(line.slice(..pos)))
+            }
+            found => {
+                if found.is_none() && buf.len() > INLINE_MAX_SIZE {
+                    return Err(too_big);
+                }
+                self.scanned = found.unwrap_or(buf.len());
+                Ok(None)
+            }
+        }
+    }
+}
+
+fn memchr_from(buf: &[u8], byte: u8, from: usize) -> Option<usize> {
+    buf.get(from..)?.iter().position(|&b| b == byte).map(|p| p + from)
+}
+
+fn strip_cr(line: &[u8]) -> &[u8] {
+    match line.last() {
+        Some(b'\r') => &line[..line.len() - 1],
+        _ => line,
+    }
+}
+
+/// Parses a protocol length the way the server's strict integer parser does: optional `-`, digits, no
+/// leading zeros, no sign on zero, no spaces.
+fn parse_length(digits: &[u8]) -> Option<i64> {
+    crate::types::number::parse_i64(digits)
+}
+
+/// Splits an inline request into arguments with redis-cli's quoting rules: whitespace separates words;
+/// "double quotes" understand `\n \r \t \b \a \\ \"` and `\xHH`; 'single quotes' understand only `\'`.
+/// A closing quote must be followed by whitespace or the end. Returns `None` on unbalanced quotes.
+pub fn split_inline(line: &[u8]) -> Option<Vec<Bytes>> {
+    let mut args = Vec::new();
+    let mut i = 0;
+    let n = line.len();
+    loop {
+        while i < n && is_space(line[i]) {
+            i += 1;
+        }
+        if i >= n {
+            return Some(args);
+        }
+        let mut current = Vec::new();
+        let mut in_double = false;
+        let mut in_single = false;
+        loop {
+            if in_double {
+                if i >= n {
+                    return None;
+                }
+                let c = line[i];
+                if c == b'\\' && i + 3 < n && line[i + 1] == b'x' && is_hex(line[i + 2]) && is_hex(line[i + 3]) {
+                    current.push(hex(line[i + 2]) * 16 + hex(line[i + 3]));
+                    i += 3;
+                } else if c == b'\\' && i + 1 < n {
+                    i += 1;
+                    current.push(match line[i] {
+                        b'n' => b'\n',
+                        b'r' => b'\r',
+                        b't' => b'\t',
+                        b'b' => 8,
+                        b'a' => 7,
+                        other => other,
+                    });
+                } else if c == b'"' {
+                    if i + 1 < n && !is_space(line[i + 1]) {
+                        return None;
+                    }
+                    i += 1;
+                    break;
+                } else {
+                    current.push(c);
+                }
+            } else if in_single {
+                if i >= n {
+                    return None;
+                }
+                let c = line[i];
+                if c == b'\\' && i + 1 < n && line[i + 1] == b'\'' {
+                    i += 1;
+                    current.push(b'\'');
+                } else if c == b'\'' {
+                    if i + 1 < n && !is_space(line[i + 1]) {
+                        return None;
+                    }
+                    i += 1;
+                    break;
+                } else {
+                    current.push(c);
+                }
+            } else {
+                if i >= n {
+                    break;
+                }
+                match line[i] {
+                    b' ' | b'\n' | b'\r' | b'\t' | 0 => {
+                        i += 1;
+                        break;
+                    }
+                    b'"' => in_double = true,
+                    b'\'' => in_single = true,
+                    c => current.push(c),
+                }
+            }
+            i += 1;
+        }
+        args.push(Bytes::from(current));
+    }
+}
+
+fn is_space(c: u8) -> bool {
+    matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)
+}
+
+fn is_hex(c: u8) -> bool {
+    c.is_ascii_hexdigit()
+}
+
+fn hex(c: u8) -> u8 {
+    match c {
+        b'0'..=b'9' => c - b'0',
+        b'a'..=b'f' => c - b'a' + 10,
+        _ => c - b'A' + 10,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_all(input: &[u8]) -> (Vec<Vec<Vec<u8>>>, Result<(), ProtocolError>) {
+        let mut p = Parser::new(Limits::default());
+        let mut buf = BytesMut::from(input);
+        let mut batch = CommandBatch::new();
+        let r = p.parse(&mut buf, &mut batch);
+        (batch.iter().map(|c| c.iter().map(|a| a.to_vec()).collect()).collect(), r)
+    }
+
+    #[test]
+    fn multibulk_and_inline() {
+        let (cmds, r) = parse_all(b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\nPING\r\nset a \"b c\"\n");
+        assert_eq!(r, Ok(()));
+        assert_eq!(
+            cmds,
+            vec![
+                vec![b"GET".to_vec(), b"k".to_vec()],
+                vec![b"PING".to_vec()],
+                vec![b"set".to_vec(), b"a".to_vec(), b"b c".to_vec()]
+            ]
+        );
+    }
+
+    #[test]
+    fn partial_command_waits() {
+        let mut p = Parser::new(Limits::default());
+        let mut batch = CommandBatch::new();
+        let mut buf = BytesMut::from(&b"*2\r\n$3\r\nGET\r\n$5\r\nhel"[..]);
+        p.parse(&mut buf, &mut batch).unwrap();
+        assert!(batch.is_empty());
+        buf.extend_from_slice(b"lo\r\n");
+        p.parse(&mut buf, &mut batch).unwrap();
+        assert_eq!(batch.get(0)[1].as_ref(), b"hello");
+        assert!(buf.is_empty());
+    }
+
+    #[test]
+    fn protocol_errors() {
+        assert_eq!(parse_all(b"*x\r\n").1, Err(ProtocolError::InvalidMultibulkLength));
+        assert_eq!(parse_all(b"*1\r\n$-1\r\n").1, Err(ProtocolError::InvalidBulkLength));
+        assert_eq!(parse_all(b"*1\r\nfoo\r\n").1, Err(ProtocolError::ExpectedDollar(b'f')));
+        assert_eq!(parse_all(b"set a \"b\n").1, Err(ProtocolError::UnbalancedQuotes));
+        assert_eq!(parse_all(b"set a \"b\"c\n").1, Err(ProtocolError::UnbalancedQuotes));
+        assert_eq!(parse_all(b"*1\r\n$536870913\r\n").1, Err(ProtocolError::InvalidBulkLength));
+        assert_eq!(parse_all(b"*1073741825\r\n").1, Err(ProtocolError::InvalidMultibulkLength));
+        let long = vec![b'a'; INLINE_MAX_SIZE + 1];
+        assert_eq!(parse_all(&long).1, Err(ProtocolError::TooBigInline));
+        let mut mb = b"*".to_vec();
+        mb.extend(vec![b'1'; INLINE_MAX_SIZE + 1]);
+        assert_eq!(parse_all(&mb).1, Err(ProtocolError::TooBigMultibulkCount));
+    }
+
+    #[test]
+    fn empty_and_negative_multibulk_are_skipped() {
+        let (cmds, r) = parse_all(b"*0\r\n*-1\r\n\r\nPING\r\n");
+        assert_eq!(r, Ok(()));
+        assert_eq!(cmds, vec![vec![b"PING".to_vec()]]);
+    }
+
+    #[test]
+    fn inline_escapes() {
+        let args = split_inline(b"set \"\\x41\\n\" 'it\\'s'").unwrap();
+        assert_eq!(args[1].as_ref(), b"A\n");
+        assert_eq!(args[2].as_ref(), b"it's");
+    }
+
+    #[test]
+    fn huge_bulk_in_small_chunks_consumes_incrementally() {
+        let mut p = Parser::new(Limits::default());
+        let mut batch = CommandBatch::new();
+        let mut buf = BytesMut::from(&b"*1\r\n$1000000\r\n"[..]);
+        p.parse(&mut buf, &mut batch).unwrap();
+        for _ in 0..1000 {
+            buf.extend_from_slice(&[b'x'; 1000]);
+            p.parse(&mut buf, &mut batch).unwrap();
+        }
+        assert!(batch.is_empty());
+        buf.extend_from_slice(b"\r\n");
+        p.parse(&mut buf, &mut batch).unwrap();
+        assert_eq!(batch.get(0)[0].len(), 1_000_000);
+    }
+}

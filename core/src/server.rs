@@ -1,0 +1,328 @@
+//! The server state machine: databases, clients, configuration, statistics, and command execution.
+//!
+//! Owns everything a command can observe or change. The shell drives it: it registers connections,
+//! hands in parsed commands with the current time, takes the reply bytes and the [`Effect`]s, and calls
+//! [`Server::cron`] periodically. This module never performs I/O, reads a clock, or draws OS randomness:
+//! time arrives as arguments and randomness comes from a generator seeded by the shell.
+
+use bytes::Bytes;
+use rand::{rngs::SmallRng, Rng, SeedableRng};
+
+use crate::client::{ClientHandle, ClientId, Clients, ConnInfo, ReplyMode};
+use crate::commands::{self, error::error_code, CommandError, Ctx, Lookup, Registry};
+use crate::config::Config;
+use crate::keyspace::Db;
+use crate::resp::{CommandBatch, Reply};
+
+/// Something the shell must do on the server's behalf after a batch.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Effect {
+    /// Close another client's connection (`CLIENT KILL`).
+    KillClient(ClientId),
+    /// Stop the server (`SHUTDOWN`); `save` tells whether a final snapshot was requested.
+    Shutdown { save: bool },
+    /// Hold this client's next reply for this long (`DEBUG SLEEP`).
+    Sleep { micros: u64 },
+    /// A configuration parameter changed (`CONFIG SET`); the shell re-reads what it uses.
+    ConfigChanged(&'static str),
+    /// `CLIENT PAUSE`/`UNPAUSE` changed the pause state.
+    PauseChanged,
+}
+
+/// Facts about the process the shell gives at start-up, reported by `INFO server`.
+#[derive(Clone, Debug, Default)]
+pub struct ProcessInfo {
+    pub pid: u32,
+    pub executable: String,
+    pub config_file: String,
+    pub os: String,
+    pub tcp_port: u16,
+}
+
+/// Memory figures measured by the shell (an allocator counter, the RSS) and handed in periodically.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct MemoryFigures {
+    pub used_memory: u64,
+    pub rss: u64,
+    pub peak: u64,
+}
+
+/// Counters reported by `INFO stats`.
+#[derive(Clone, Debug, Default)]
+pub struct Stats {
+    pub commands_processed: u64,
+    pub keyspace_hits: u64,
+    pub keyspace_misses: u64,
+    pub rejected_connections: u64,
+    pub net_input_bytes: u64,
+    pub net_output_bytes: u64,
+    pub total_error_replies: u64,
+    /// Error replies by code word, in first-seen order.
+    pub errors_by_code: Vec<(Vec<u8>, u64)>,
+    pub unexpected_error_replies: u64,
+}
+
+/// `CLIENT PAUSE` state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Pause {
+    /// Unix ms at which the pause ends.
+    pub until_ms: i64,
+    /// True for `WRITE` pauses (only write commands wait).
+    pub write_only: bool,
+}
+
+/// The whole server state.
+pub struct Server {
+    pub dbs: Vec<Db>,
+    pub config: Config,
+    pub clients: Clients,
+    pub stats: Stats,
+    pub rng: SmallRng,
+    pub registry: Registry,
+    pub effects: Vec<Effect>,
+    pub process: ProcessInfo,
+    pub memory: MemoryFigures,
+    pub started_ms: i64,
+    pub run_id: String,
+    /// `DEBUG SET-ACTIVE-EXPIRE`.
+    pub active_expire_enabled: bool,
+    pub pause: Option<Pause>,
+    /// Number of `CONFIG RESETSTAT`-resettable figures start here.
+    pub last_cron_ms: i64,
+}
+
+/// What the shell should do with a connection after its batch ran.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flow {
+    /// Keep reading.
+    Continue,
+    /// Write the pending replies, then close.
+    Close,
+}
+
+impl Server {
+    /// A server with `config`, its randomness seeded by `seed`, started at `now_ms`.
+    pub fn new(config: Config, seed: u64, now_ms: i64, process: ProcessInfo) -> Server {
+        let mut rng = SmallRng::seed_from_u64(seed);
+        let databases = config.get_i64("databases").max(1) as usize;
+        let dbs = (0..databases).map(|_| Db::new(rng.random())).collect();
+        let run_id = (0..40)
+            .map(|_| {
+                let n: u8 = rng.random_range(0..16);
+                char::from_digit(n as u32, 16).unwrap_or('0')
+            })
+            .collect();
+        Server {
+            dbs,
+            config,
+            clients: Clients::default(),
+            stats: Stats::default(),
+            rng,
+            registry: Registry::new(),
+            effects: Vec::new(),
+            process,
+            memory: MemoryFigures::default(),
+            started_ms: now_ms,
+            run_id,
+            active_expire_enabled: true,
+            pause: None,
+            last_cron_ms: now_ms,
+        }
+    }
+
+    /// Registers a new connection.
+    pub fn connect(&mut self, info: ConnInfo, now_ms: i64) -> ClientHandle {
+        self.clients.add(info, now_ms)
+    }
+
+    /// Forgets a closed connection.
+    pub fn disconnect(&mut self, handle: ClientHandle) {
+        self.clients.remove(handle);
+    }
+
+    /// Takes the effects produced since the last call.
+    pub fn take_effects(&mut self) -> Vec<Effect> {
+        std::mem::take(&mut self.effects)
+    }
+
+    /// True when a `CLIENT PAUSE` holds commands from running at `now_ms`.
+    pub fn paused(&mut self, now_ms: i64) -> Option<Pause> {
+        match self.pause {
+            Some(p) if p.until_ms > now_ms => Some(p),
+            Some(_) => {
+                self.pause = None;
+                None
+            }
+            None => None,
+        }
+    }
+
+    /// Runs every command of `batch` for client `handle`, appending replies to `out`. Stops early (and
+    /// returns [`Flow::Close`]) after a command that ends the connection.
+    pub fn execute_batch(&mut self, handle: ClientHandle, batch: &CommandBatch, now_us: i64, out: &mut Vec<u8>) -> Flow {
+        for argv in batch.iter() {
+            if self.execute(handle, argv, now_us, out) == Flow::Close {
+                return Flow::Close;
+            }
+        }
+        Flow::Continue
+    }
+
+    /// Runs one command for client `handle`, appending its reply to `out`.
+    pub fn execute(&mut self, handle: ClientHandle, argv: &[Bytes], now_us: i64, out: &mut Vec<u8>) -> Flow {
+        let Some(mut client) = self.clients.take(handle) else {
+            return Flow::Close;
+        };
+        let now_ms = now_us.div_euclid(1000);
+        client.last_interaction_ms = now_ms;
+        let reply_start = out.len();
+        let proto = client.proto;
+        let mut close = false;
+        let outcome = match self.registry.lookup(argv) {
+            Lookup::Found(spec, handler) => {
+                client.last_cmd = spec.name;
+                self.stats.commands_processed += 1;
+                let mut ctx = Ctx {
+                    server: self,
+                    client: &mut client,
+                    reply: Reply::new(out, proto),
+                    argv,
+                    now_ms,
+                    now_us,
+                    close_after_reply: false,
+                };
+                let result = handler(&mut ctx);
+                close = ctx.close_after_reply;
+                result
+            }
+            Lookup::UnknownCommand => Err(CommandError::Other(
+                String::from_utf8_lossy(&commands::unknown_command_message(argv)).into_owned().into(),
+            )),
+            Lookup::UnknownSubcommand(spec) => Err(CommandError::Other(
+                String::from_utf8_lossy(&commands::unknown_subcommand_message(spec, &argv[1]))
+                    .into_owned()
+                    .into(),
+            )),
+            Lookup::WrongArity(spec) => Err(CommandError::WrongArity(spec.name)),
+        };
+        if let Err(e) = outcome {
+            let message = e.message();
+            self.count_error(message.as_bytes());
+            Reply::new(out, client.proto).error(message.as_bytes());
+        }
+        // CLIENT REPLY OFF/SKIP: drop what this command wrote.
+        match client.reply_mode {
+            ReplyMode::On => {}
+            ReplyMode::Off => out.truncate(reply_start),
+            ReplyMode::Skipping => {
+                out.truncate(reply_start);
+                client.reply_mode = ReplyMode::On;
+            }
+            ReplyMode::SkipNext => client.reply_mode = ReplyMode::Skipping,
+        }
+        self.stats.net_output_bytes += (out.len() - reply_start) as u64;
+        let killed = client.killed;
+        self.clients.put_back(handle, client);
+        if close || killed {
+            Flow::Close
+        } else {
+            Flow::Continue
+        }
+    }
+
+    /// Answers a protocol error for `handle` (the shell closes the connection afterwards).
+    pub fn protocol_error(&mut self, handle: ClientHandle, message: &[u8], out: &mut Vec<u8>) {
+        let proto = self.clients.take(handle).map(|c| {
+            let p = c.proto;
+            self.clients.put_back(handle, c);
+            p
+        });
+        self.count_error(message);
+        Reply::new(out, proto.unwrap_or_default()).error(message);
+    }
+
+    fn count_error(&mut self, message: &[u8]) {
+        self.stats.total_error_replies += 1;
+        let code = error_code(message);
+        let counts = &mut self.stats.errors_by_code;
+        if let Some((_, n)) = counts.iter_mut().find(|(c, _)| c == code) {
+            *n += 1;
+        } else if counts.len() < 128 {
+            // Bounded like the reference server: at most 128 distinct codes are tracked.
+            counts.push((code.to_vec(), 1));
+        }
+    }
+
+    /// Periodic work: active expiry. The shell calls it `hz` times a second. Each call samples a bounded
+    /// number of keys, so one call costs a bounded amount of CPU however many keys have expired.
+    pub fn cron(&mut self, now_us: i64) {
+        let now_ms = now_us.div_euclid(1000);
+        self.last_cron_ms = now_ms;
+        if self.active_expire_enabled {
+            self.active_expire_cycle(now_ms);
+        }
+    }
+
+    /// Samples keys with a TTL in every database and removes expired ones. Like the reference server's
+    /// adaptive cycle it keeps sampling a database while more than a tenth of a sample had expired, up to a
+    /// per-call budget that grows with `active-expire-effort`.
+    pub fn active_expire_cycle(&mut self, now_ms: i64) -> usize {
+        const SAMPLE: usize = 20;
+        let effort = self.config.get_i64("active-expire-effort").clamp(1, 10) as usize;
+        let sample = SAMPLE + SAMPLE / 4 * (effort - 1);
+        let budget = 400 * effort;
+        let mut removed = 0;
+        let mut spent = 0;
+        for db in &mut self.dbs {
+            loop {
+                let (sampled, expired) = db.expire_sample(&mut self.rng, sample, now_ms);
+                removed += expired;
+                spent += sampled;
+                if sampled == 0 || expired * 10 <= sampled || spent >= budget {
+                    break;
+                }
+            }
+            if spent >= budget {
+                break;
+            }
+        }
+        removed
+    }
+
+    /// Looks a key up for reading: expires it lazily, counts a keyspace hit or miss, and refreshes its
+    /// access time unless `touch` is false (`CLIENT NO-TOUCH`).
+    pub fn lookup_read(&mut self, db: usize, key: &[u8], now_ms: i64, touch: bool) -> Option<&mut crate::keyspace::Entry> {
+        match self.dbs[db].get_mut(key, now_ms) {
+            Some(entry) => {
+                self.stats.keyspace_hits += 1;
+                if touch {
+                    entry.access_s = (now_ms / 1000) as u32;
+                }
+                Some(entry)
+            }
+            None => {
+                self.stats.keyspace_misses += 1;
+                None
+            }
+        }
+    }
+
+    /// Looks a key up for writing: expires it lazily and refreshes its access time; no hit/miss counted.
+    pub fn lookup_write(&mut self, db: usize, key: &[u8], now_ms: i64) -> Option<&mut crate::keyspace::Entry> {
+        let entry = self.dbs[db].get_mut(key, now_ms)?;
+        entry.access_s = (now_ms / 1000) as u32;
+        Some(entry)
+    }
+
+    /// Keys expired since start, lazily or actively.
+    pub fn expired_keys(&self) -> u64 {
+        self.dbs.iter().map(|d| d.expired_count).sum()
+    }
+
+    /// Checks every database's invariants (tests, fuzzers, simulator).
+    pub fn check_invariants(&self) {
+        for db in &self.dbs {
+            db.check_invariants();
+        }
+    }
+}
