@@ -68,7 +68,7 @@ const LONG_MAX: i64 = i64::MAX;
 
 /// Every parameter keel implements, in the order `CONFIG GET *` lists them.
 pub static PARAMS: &[Param] = &[
-    immutable(p("bind", Kind::List, "* -::*")),
+    immutable(p("bind", Kind::List, "127.0.0.1 -::1")),
     p("port", Kind::Int { min: 0, max: 65535 }, "6379"),
     immutable(p("unixsocket", Kind::Str, "")),
     immutable(p("unixsocketperm", Kind::Int { min: 0, max: 0o777 }, "0")),

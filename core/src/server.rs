@@ -314,6 +314,22 @@ impl Server {
         Some(entry)
     }
 
+    /// Records how many bytes wait in a client's query buffer (`CLIENT LIST qbuf=`).
+    pub fn clients_query_buf(&mut self, handle: ClientHandle, len: usize) {
+        if let Some(mut c) = self.clients.take(handle) {
+            c.query_buf_len = len;
+            self.clients.put_back(handle, c);
+        }
+    }
+
+    /// True when `argv` names a command that may write (for `CLIENT PAUSE WRITE`).
+    pub fn may_write(&self, argv: &[Bytes]) -> bool {
+        match self.registry.lookup(argv) {
+            Lookup::Found(spec, _) => spec.has_flag("write") || spec.has_flag("may_replicate"),
+            _ => false,
+        }
+    }
+
     /// Keys expired since start, lazily or actively.
     pub fn expired_keys(&self) -> u64 {
         self.dbs.iter().map(|d| d.expired_count).sum()

@@ -1,1 +1,69 @@
-fn main() {}
+//! `keel-server`: starts keel with embedded defaults, an optional redis.conf-style file and
+//! `--name value` overrides (`keel-server keel.conf --port 7000`).
+
+use keel_net::alloc::CountingAllocator;
+use keel_net::{config_file, Bound};
+
+#[global_allocator]
+static ALLOCATOR: CountingAllocator = CountingAllocator;
+
+fn main() -> std::process::ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.iter().any(|a| a == "-v" || a == "--version") {
+        println!("keel-server v={} (redis compatibility {})", keel_core::KEEL_VERSION, keel_core::COMPAT_VERSION);
+        return std::process::ExitCode::SUCCESS;
+    }
+    if args.iter().any(|a| a == "-h" || a == "--help") {
+        println!("Usage: keel-server [/path/to/keel.conf] [--name value ...]");
+        println!("Example: keel-server --port 7000 --bind 127.0.0.1");
+        return std::process::ExitCode::SUCCESS;
+    }
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("KEEL_LOG").unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    let (config, config_file) = match config_file::load(&args) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let threads = config.get_i64("io-threads").max(1) as usize;
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads.max(std::thread::available_parallelism().map_or(1, |n| n.get())))
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("cannot start the runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async move {
+        let bound = match Bound::bind(config, config_file).await {
+            Ok(b) => b,
+            Err(e) => {
+                tracing::error!("{e}");
+                return std::process::ExitCode::FAILURE;
+            }
+        };
+        let shared = bound.shared();
+        tracing::info!(port = bound.port(), pid = std::process::id(), "keel {} ready to accept connections", keel_core::KEEL_VERSION);
+        tokio::spawn(async move {
+            let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => return,
+            };
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => tracing::warn!("Received SIGINT scheduling shutdown..."),
+                _ = term.recv() => tracing::warn!("Received SIGTERM scheduling shutdown..."),
+            }
+            shared.begin_shutdown();
+        });
+        bound.run().await;
+        std::process::ExitCode::SUCCESS
+    })
+}

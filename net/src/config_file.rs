@@ -1,0 +1,167 @@
+//! Start-up configuration: a redis.conf-style file plus `--name value` command-line overrides.
+//!
+//! Owns reading the file, splitting its lines into directives (with the same quoting rules as inline
+//! requests) and reporting a bad line by number and text. Validation of each value belongs to
+//! `keel_core::config`, so a parameter accepts the same values here as through `CONFIG SET`.
+
+use keel_core::config::ConfigError;
+use keel_core::Config;
+use std::fmt;
+
+/// A configuration problem, naming where it was found.
+#[derive(Debug)]
+pub struct LoadError {
+    /// 1-based line number in the combined text (file lines first, then command-line options).
+    pub line: usize,
+    /// The offending line as written.
+    pub text: String,
+    /// Why it was refused.
+    pub reason: String,
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "*** FATAL CONFIG FILE ERROR (keel {}) ***", keel_core::KEEL_VERSION)?;
+        writeln!(f, "Reading the configuration file, at line {}", self.line)?;
+        writeln!(f, ">>> '{}'", self.text)?;
+        write!(f, "{}", self.reason)
+    }
+}
+
+/// What the command line asked for.
+#[derive(Debug, Default)]
+pub struct StartupArgs {
+    /// Path of the config file, if one was given.
+    pub config_file: Option<String>,
+    /// Directives from the file and the `--name value` options, as text in redis.conf syntax.
+    pub text: String,
+}
+
+/// Splits `keel-server [config-file] [--name value ...]` into a file path and override directives.
+/// A `--name` option takes every following word up to the next `--option` as its value.
+pub fn parse_args(args: &[String]) -> Result<StartupArgs, String> {
+    let mut out = StartupArgs::default();
+    let mut rest = args;
+    if let Some(first) = rest.first() {
+        if !first.starts_with("--") {
+            out.config_file = Some(first.clone());
+            rest = &rest[1..];
+        }
+    }
+    let mut directive = String::new();
+    for arg in rest {
+        if let Some(name) = arg.strip_prefix("--") {
+            if !directive.is_empty() {
+                out.text.push_str(&directive);
+                out.text.push('\n');
+            }
+            directive = name.to_string();
+        } else if directive.is_empty() {
+            return Err(format!("Invalid argument '{arg}': options start with --"));
+        } else {
+            directive.push(' ');
+            directive.push_str(&quote(arg));
+        }
+    }
+    if !directive.is_empty() {
+        out.text.push_str(&directive);
+        out.text.push('\n');
+    }
+    Ok(out)
+}
+
+/// Quotes a command-line value so that the directive splitter reads it back as one word.
+fn quote(value: &str) -> String {
+    if !value.is_empty() && !value.contains([' ', '"', '\'', '\\', '\t']) {
+        return value.to_string();
+    }
+    let mut q = String::from("\"");
+    for c in value.chars() {
+        match c {
+            '"' => q.push_str("\\\""),
+            '\\' => q.push_str("\\\\"),
+            c => q.push(c),
+        }
+    }
+    q.push('"');
+    q
+}
+
+/// Applies every directive in `text` to `config`. Lines are `name value...`; `#` starts a comment line.
+pub fn apply(config: &mut Config, text: &str) -> Result<(), LoadError> {
+    for (n, raw) in text.lines().enumerate() {
+        let line = raw.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let fail = |reason: String| LoadError {
+            line: n + 1,
+            text: line.to_string(),
+            reason,
+        };
+        let words = keel_core::resp::parser::split_inline(line.as_bytes())
+            .ok_or_else(|| fail("Unbalanced quotes in configuration line".into()))?;
+        let words: Vec<String> = words.iter().map(|w| String::from_utf8_lossy(w).into_owned()).collect();
+        let Some((name, values)) = words.split_first() else { continue };
+        if values.is_empty() {
+            return Err(fail("wrong number of arguments".into()));
+        }
+        let value = values.join(" ");
+        match config.set_startup(name, &value) {
+            Ok(()) => {}
+            Err(ConfigError::Unknown) => return Err(fail("Bad directive or wrong number of arguments".into())),
+            Err(e) => return Err(fail(e.reason())),
+        }
+    }
+    Ok(())
+}
+
+/// Builds the configuration from the command line: the file first, then the overrides.
+pub fn load(args: &[String]) -> Result<(Config, Option<String>), String> {
+    let startup = parse_args(args)?;
+    let mut config = Config::default();
+    if let Some(path) = &startup.config_file {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("Fatal error, can't open config file '{path}': {e}"))?;
+        apply(&mut config, &text).map_err(|e| e.to_string())?;
+    }
+    apply(&mut config, &startup.text).map_err(|e| e.to_string())?;
+    Ok((config, startup.config_file))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(a: &[&str]) -> Vec<String> {
+        a.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn file_then_overrides() {
+        let s = parse_args(&args(&["keel.conf", "--port", "7000", "--bind", "127.0.0.1", "::1"])).unwrap();
+        assert_eq!(s.config_file.as_deref(), Some("keel.conf"));
+        let mut c = Config::default();
+        apply(&mut c, &s.text).unwrap();
+        assert_eq!(c.get("port"), Some("7000"));
+        assert_eq!(c.get("bind"), Some("127.0.0.1 ::1"));
+    }
+
+    #[test]
+    fn bad_line_is_named() {
+        let mut c = Config::default();
+        let e = apply(&mut c, "# comment\nport 6380\nport abc\n").unwrap_err();
+        assert_eq!(e.line, 3);
+        assert_eq!(e.text, "port abc");
+        assert!(e.reason.contains("integer"));
+        let e = apply(&mut c, "no-such-thing yes\n").unwrap_err();
+        assert_eq!(e.reason, "Bad directive or wrong number of arguments");
+    }
+
+    #[test]
+    fn empty_value_is_kept() {
+        let s = parse_args(&args(&["--unixsocket", ""])).unwrap();
+        let mut c = Config::default();
+        apply(&mut c, &s.text).unwrap();
+        assert_eq!(c.get("unixsocket"), Some(""));
+    }
+}

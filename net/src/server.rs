@@ -1,0 +1,336 @@
+//! The running server: listeners, the shared core, the cron timer and shutdown.
+//!
+//! Owns the tokio side of keel. One `keel_core::Server` lives behind a mutex; connection tasks on the
+//! multi-threaded runtime read and parse requests in parallel, then take the lock once per batch of
+//! pipelined commands to execute them, and write all the batch's replies with one write. Everything that
+//! needs a clock, a socket or OS randomness happens here and is handed to core as input.
+
+use std::collections::HashMap;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use keel_core::{ClientId, Config, Effect, Limits, MemoryFigures, ProcessInfo, Server};
+use tokio::net::{TcpListener, UnixListener};
+use tokio::sync::{watch, Notify};
+
+use crate::alloc;
+use crate::conn;
+
+/// Current Unix time in microseconds.
+pub fn now_us() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_micros() as i64)
+        .unwrap_or(0)
+}
+
+/// Settings connection tasks read on every batch, refreshed when `CONFIG SET` changes them.
+#[derive(Debug, Default)]
+pub struct LiveSettings {
+    pub timeout_s: AtomicU64,
+    pub maxclients: AtomicUsize,
+    pub max_bulk_len: AtomicU64,
+    pub query_buffer_limit: AtomicU64,
+}
+
+impl LiveSettings {
+    fn refresh(&self, config: &Config) {
+        self.timeout_s.store(config.get_i64("timeout").max(0) as u64, Ordering::Relaxed);
+        self.maxclients.store(config.get_i64("maxclients").max(1) as usize, Ordering::Relaxed);
+        self.max_bulk_len
+            .store(config.get_i64("proto-max-bulk-len").max(0) as u64, Ordering::Relaxed);
+        self.query_buffer_limit
+            .store(config.get_i64("client-query-buffer-limit").max(0) as u64, Ordering::Relaxed);
+    }
+
+    /// The protocol limits for a parser.
+    pub fn limits(&self) -> Limits {
+        Limits {
+            max_bulk_len: self.max_bulk_len.load(Ordering::Relaxed),
+            ..Limits::default()
+        }
+    }
+}
+
+/// State shared by every task of one server.
+pub struct Shared {
+    core: Mutex<Server>,
+    /// Wake-ups for connections killed by another client.
+    kills: Mutex<HashMap<ClientId, Arc<Notify>>>,
+    pub settings: LiveSettings,
+    pub connections: AtomicUsize,
+    /// Set to true once shutdown begins.
+    shutdown: watch::Sender<bool>,
+    /// Wakes clients waiting on a CLIENT PAUSE.
+    pub unpaused: Notify,
+}
+
+impl Shared {
+    /// Locks the core. A poisoned lock means a handler panicked mid-command; the state is still used
+    /// because every handler validates before it mutates, and refusing all clients would be worse.
+    pub fn core(&self) -> MutexGuard<'_, Server> {
+        self.core.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Registers a connection's kill notifier.
+    pub fn register_kill(&self, id: ClientId) -> Arc<Notify> {
+        let n = Arc::new(Notify::new());
+        self.kills.lock().unwrap_or_else(|p| p.into_inner()).insert(id, n.clone());
+        n
+    }
+
+    /// Forgets a connection's kill notifier.
+    pub fn unregister_kill(&self, id: ClientId) {
+        self.kills.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
+    }
+
+    /// A receiver that turns true when the server shuts down.
+    pub fn shutdown_signal(&self) -> watch::Receiver<bool> {
+        self.shutdown.subscribe()
+    }
+
+    /// Starts shutting down.
+    pub fn begin_shutdown(&self) {
+        self.shutdown.send_replace(true);
+    }
+
+    /// Carries out effects produced by a batch. Returns how long the issuing client must wait before its
+    /// replies are sent (DEBUG SLEEP).
+    pub fn apply_effects(&self, effects: Vec<Effect>, core: &Server) -> Duration {
+        let mut sleep = Duration::ZERO;
+        for effect in effects {
+            match effect {
+                Effect::KillClient(id) => {
+                    if let Some(n) = self.kills.lock().unwrap_or_else(|p| p.into_inner()).get(&id) {
+                        n.notify_one();
+                    }
+                }
+                Effect::Shutdown { save } => {
+                    tracing::warn!(save, "User requested shutdown...");
+                    self.begin_shutdown();
+                }
+                Effect::Sleep { micros } => sleep += Duration::from_micros(micros),
+                Effect::ConfigChanged(name) => {
+                    tracing::info!(parameter = name, "configuration changed");
+                    self.settings.refresh(&core.config);
+                }
+                Effect::PauseChanged => self.unpaused.notify_waiters(),
+            }
+        }
+        sleep
+    }
+}
+
+/// A bound, not yet running server.
+pub struct Bound {
+    shared: Arc<Shared>,
+    tcp: Vec<TcpListener>,
+    unix: Option<(UnixListener, String)>,
+}
+
+/// Reads this process's resident set size from /proc, in bytes.
+fn rss_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1).and_then(|p| p.parse::<u64>().ok()))
+        .map(|pages| pages * 4096)
+        .unwrap_or(0)
+}
+
+fn seed() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    // The standard library's RandomState is seeded from OS randomness; mixing in the time covers
+    // platforms where it is not.
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_i64(now_us());
+    h.write_u32(std::process::id());
+    h.finish()
+}
+
+impl Bound {
+    /// Binds the listeners `config` asks for. Addresses prefixed with `-` are optional: failing to bind
+    /// them (say, no IPv6) is not an error.
+    pub async fn bind(config: Config, config_file: Option<String>) -> io::Result<Bound> {
+        let port = config.get_i64("port") as u16;
+        let mut tcp = Vec::new();
+        if port != 0 || config.get("bind").is_some_and(|b| !b.is_empty()) {
+            let binds: Vec<String> = config.get("bind").unwrap_or("").split_whitespace().map(String::from).collect();
+            let mut chosen_port = port;
+            for b in binds {
+                let (optional, host) = match b.strip_prefix('-') {
+                    Some(h) => (true, h.to_string()),
+                    None => (false, b.clone()),
+                };
+                let host = if host == "*" { "0.0.0.0".to_string() } else { host };
+                let addr: SocketAddr = match host.parse::<std::net::IpAddr>() {
+                    Ok(ip) => SocketAddr::new(ip, chosen_port),
+                    Err(_) => {
+                        return Err(io::Error::new(io::ErrorKind::InvalidInput, format!("Invalid bind address '{b}'")))
+                    }
+                };
+                match bind_tcp(addr).await {
+                    Ok(l) => {
+                        // With port 0 every address shares the port the first one was given.
+                        chosen_port = l.local_addr()?.port();
+                        tcp.push(l);
+                    }
+                    Err(e) if optional => tracing::debug!(%addr, error = %e, "optional bind address skipped"),
+                    Err(e) => {
+                        return Err(io::Error::new(e.kind(), format!("Could not create server TCP listening socket {addr}: {e}")))
+                    }
+                }
+            }
+        }
+        let unix = match config.get("unixsocket") {
+            Some(path) if !path.is_empty() => {
+                let _ = std::fs::remove_file(path);
+                let listener = UnixListener::bind(path)?;
+                let perm = config.get_i64("unixsocketperm");
+                if perm != 0 {
+                    use std::os::unix::fs::PermissionsExt;
+                    std::fs::set_permissions(path, std::fs::Permissions::from_mode(perm as u32))?;
+                }
+                Some((listener, path.to_string()))
+            }
+            _ => None,
+        };
+        let tcp_port = tcp.first().and_then(|l| l.local_addr().ok()).map_or(0, |a| a.port());
+        let process = ProcessInfo {
+            pid: std::process::id(),
+            executable: std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_default(),
+            config_file: config_file.unwrap_or_default(),
+            os: os_description(),
+            tcp_port,
+        };
+        let settings = LiveSettings::default();
+        settings.refresh(&config);
+        let core = Server::new(config, seed(), now_us() / 1000, process);
+        let (shutdown, _) = watch::channel(false);
+        Ok(Bound {
+            shared: Arc::new(Shared {
+                core: Mutex::new(core),
+                kills: Mutex::new(HashMap::new()),
+                settings,
+                connections: AtomicUsize::new(0),
+                shutdown,
+                unpaused: Notify::new(),
+            }),
+            tcp,
+            unix,
+        })
+    }
+
+    /// The TCP port actually bound (0 when TCP is disabled).
+    pub fn port(&self) -> u16 {
+        self.tcp.first().and_then(|l| l.local_addr().ok()).map_or(0, |a| a.port())
+    }
+
+    /// The shared state, to trigger shutdown from outside.
+    pub fn shared(&self) -> Arc<Shared> {
+        self.shared.clone()
+    }
+
+    /// Serves until shutdown is requested (by SHUTDOWN or [`Shared::begin_shutdown`]).
+    pub async fn run(self) {
+        let Bound { shared, tcp, unix } = self;
+        for listener in tcp {
+            tokio::spawn(accept_tcp(listener, shared.clone()));
+        }
+        let unix_path = unix.as_ref().map(|(_, p)| p.clone());
+        if let Some((listener, _)) = unix {
+            tokio::spawn(accept_unix(listener, shared.clone()));
+        }
+        tokio::spawn(cron(shared.clone()));
+        let mut stop = shared.shutdown_signal();
+        while !*stop.borrow() {
+            if stop.changed().await.is_err() {
+                break;
+            }
+        }
+        if let Some(p) = unix_path {
+            let _ = std::fs::remove_file(p);
+        }
+        tracing::info!("keel is now ready to exit, bye bye...");
+    }
+}
+
+async fn bind_tcp(addr: SocketAddr) -> io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(511)
+}
+
+fn os_description() -> String {
+    let uname = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    format!("{} {} {}", std::env::consts::OS, uname.trim(), std::env::consts::ARCH)
+}
+
+async fn accept_tcp(listener: TcpListener, shared: Arc<Shared>) {
+    let mut stop = shared.shutdown_signal();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, peer)) => {
+                    let _ = stream.set_nodelay(true);
+                    let local = stream.local_addr().map(|a| a.to_string()).unwrap_or_default();
+                    let fd = std::os::fd::AsRawFd::as_raw_fd(&stream) as i64;
+                    let info = keel_core::ConnInfo { addr: peer.to_string(), laddr: local, fd, kind: keel_core::ConnKind::Tcp };
+                    tokio::spawn(conn::serve(stream, info, shared.clone()));
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "accept failed");
+                    // Out of descriptors and similar: back off instead of spinning.
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+            },
+            _ = stop.changed() => return,
+        }
+    }
+}
+
+async fn accept_unix(listener: UnixListener, shared: Arc<Shared>) {
+    let mut stop = shared.shutdown_signal();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => {
+                    let path = stream.local_addr().ok().and_then(|a| a.as_pathname().map(|p| p.display().to_string())).unwrap_or_default();
+                    let fd = std::os::fd::AsRawFd::as_raw_fd(&stream) as i64;
+                    let info = keel_core::ConnInfo { addr: format!("{path}:0"), laddr: format!("{path}:0"), fd, kind: keel_core::ConnKind::Unix };
+                    tokio::spawn(conn::serve(stream, info, shared.clone()));
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+            },
+            _ = stop.changed() => return,
+        }
+    }
+}
+
+/// Periodic work: active expiry and memory figures, `hz` times a second.
+async fn cron(shared: Arc<Shared>) {
+    let mut stop = shared.shutdown_signal();
+    loop {
+        let hz = shared.core().config.get_i64("hz").clamp(1, 500) as u64;
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_millis(1000 / hz)) => {}
+            _ = stop.changed() => return,
+        }
+        let rss = rss_bytes();
+        let used = alloc::allocated_bytes();
+        let mut core = shared.core();
+        let peak = core.memory.peak.max(used);
+        core.memory = MemoryFigures { used_memory: used, rss, peak };
+        core.cron(now_us());
+    }
+}
