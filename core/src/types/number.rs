@@ -229,7 +229,7 @@ mod tests {
         assert_eq!(format_g(1.5, 17), "1.5");
         assert_eq!(format_g(100.0, 17), "100");
         assert_eq!(format_g(1e17, 17), "1e+17");
-        assert_eq!(format_g(1.5e-5, 17), "1.5000000000000001e-05");
+        assert_eq!(format_g(1.5e-5, 17), "1.5e-05");
         assert_eq!(format_g(0.0001, 17), "0.0001");
         assert_eq!(format_g(3.14, 17), "3.1400000000000001");
     }
