@@ -75,13 +75,34 @@ pub static PARAMS: &[Param] = &[
     p("timeout", Kind::Int { min: 0, max: INT_MAX }, "0"),
     p("tcp-keepalive", Kind::Int { min: 0, max: INT_MAX }, "300"),
     immutable(p("tcp-backlog", Kind::Int { min: 0, max: INT_MAX }, "511")),
-    p("maxclients", Kind::Int { min: 1, max: u32::MAX as i64 }, "10000"),
+    p(
+        "maxclients",
+        Kind::Int {
+            min: 1,
+            max: u32::MAX as i64,
+        },
+        "10000",
+    ),
     immutable(p("databases", Kind::Int { min: 1, max: INT_MAX }, "16")),
     p("protected-mode", Kind::Bool, "yes"),
     immutable(p("enable-debug-command", Kind::Enum(YES_NO_LOCAL), "no")),
     immutable(p("enable-protected-configs", Kind::Enum(YES_NO_LOCAL), "no")),
-    p("proto-max-bulk-len", Kind::Memory { min: 1024 * 1024, max: LONG_MAX }, "536870912"),
-    p("client-query-buffer-limit", Kind::Memory { min: 1024 * 1024, max: LONG_MAX }, "1073741824"),
+    p(
+        "proto-max-bulk-len",
+        Kind::Memory {
+            min: 1024 * 1024,
+            max: LONG_MAX,
+        },
+        "536870912",
+    ),
+    p(
+        "client-query-buffer-limit",
+        Kind::Memory {
+            min: 1024 * 1024,
+            max: LONG_MAX,
+        },
+        "1073741824",
+    ),
     p("hz", Kind::Int { min: 0, max: INT_MAX }, "10"),
     p("dynamic-hz", Kind::Bool, "yes"),
     p("active-expire-effort", Kind::Int { min: 1, max: 10 }, "1"),
@@ -105,7 +126,11 @@ pub static PARAMS: &[Param] = &[
     protected(p("dir", Kind::Str, "")),
     p("dbfilename", Kind::Str, "dump.rdb"),
     immutable(p("logfile", Kind::Str, "")),
-    p("loglevel", Kind::Enum(&["debug", "verbose", "notice", "warning", "nothing"]), "notice"),
+    p(
+        "loglevel",
+        Kind::Enum(&["debug", "verbose", "notice", "warning", "nothing"]),
+        "notice",
+    ),
     immutable(p("daemonize", Kind::Bool, "no")),
     immutable(p("pidfile", Kind::Str, "")),
     alias(p("replica-read-only", Kind::Bool, "yes"), "slave-read-only"),
@@ -175,9 +200,9 @@ pub fn parse_memory(text: &str) -> Option<i64> {
 impl Config {
     /// The index of the parameter called `name` (or by its alias), case-insensitive.
     pub fn lookup(name: &str) -> Option<usize> {
-        PARAMS.iter().position(|p| {
-            p.name.eq_ignore_ascii_case(name) || p.alias.is_some_and(|a| a.eq_ignore_ascii_case(name))
-        })
+        PARAMS
+            .iter()
+            .position(|p| p.name.eq_ignore_ascii_case(name) || p.alias.is_some_and(|a| a.eq_ignore_ascii_case(name)))
     }
 
     /// Validates and normalizes `value` for parameter `index`.
@@ -194,7 +219,9 @@ impl Config {
                     .parse::<i64>()
                     .map_err(|_| ConfigError::Invalid("argument couldn't be parsed into an integer".into()))?;
                 if n < min || n > max {
-                    return Err(ConfigError::Invalid(format!("argument must be between {min} and {max} inclusive")));
+                    return Err(ConfigError::Invalid(format!(
+                        "argument must be between {min} and {max} inclusive"
+                    )));
                 }
                 Ok(n.to_string())
             }
@@ -202,7 +229,9 @@ impl Config {
                 let n = parse_memory(value)
                     .ok_or_else(|| ConfigError::Invalid("argument must be a memory value".into()))?;
                 if n < min || n > max {
-                    return Err(ConfigError::Invalid(format!("argument must be between {min} and {max} inclusive")));
+                    return Err(ConfigError::Invalid(format!(
+                        "argument must be between {min} and {max} inclusive"
+                    )));
                 }
                 Ok(n.to_string())
             }
@@ -293,7 +322,10 @@ mod tests {
         c.set_runtime("PORT", "7000", false).unwrap();
         assert_eq!(c.get("port"), Some("7000"));
         assert_eq!(c.set_runtime("databases", "3", false), Err(ConfigError::Immutable));
-        assert!(matches!(c.set_runtime("port", "x", false), Err(ConfigError::Invalid(_))));
+        assert!(matches!(
+            c.set_runtime("port", "x", false),
+            Err(ConfigError::Invalid(_))
+        ));
         c.set_runtime("slave-read-only", "no", false).unwrap();
         assert_eq!(c.get("replica-read-only"), Some("no"));
         assert_eq!(c.matching(b"*read-only").len(), 2);

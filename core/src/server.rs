@@ -159,7 +159,13 @@ impl Server {
 
     /// Runs every command of `batch` for client `handle`, appending replies to `out`. Stops early (and
     /// returns [`Flow::Close`]) after a command that ends the connection.
-    pub fn execute_batch(&mut self, handle: ClientHandle, batch: &CommandBatch, now_us: i64, out: &mut Vec<u8>) -> Flow {
+    pub fn execute_batch(
+        &mut self,
+        handle: ClientHandle,
+        batch: &CommandBatch,
+        now_us: i64,
+        out: &mut Vec<u8>,
+    ) -> Flow {
         for argv in batch.iter() {
             if self.execute(handle, argv, now_us, out) == Flow::Close {
                 return Flow::Close;
@@ -196,7 +202,9 @@ impl Server {
                 result
             }
             Lookup::UnknownCommand => Err(CommandError::Other(
-                String::from_utf8_lossy(&commands::unknown_command_message(argv)).into_owned().into(),
+                String::from_utf8_lossy(&commands::unknown_command_message(argv))
+                    .into_owned()
+                    .into(),
             )),
             Lookup::UnknownSubcommand(spec) => Err(CommandError::Other(
                 String::from_utf8_lossy(&commands::unknown_subcommand_message(spec, &argv[1]))
@@ -291,7 +299,13 @@ impl Server {
 
     /// Looks a key up for reading: expires it lazily, counts a keyspace hit or miss, and refreshes its
     /// access time unless `touch` is false (`CLIENT NO-TOUCH`).
-    pub fn lookup_read(&mut self, db: usize, key: &[u8], now_ms: i64, touch: bool) -> Option<&mut crate::keyspace::Entry> {
+    pub fn lookup_read(
+        &mut self,
+        db: usize,
+        key: &[u8],
+        now_ms: i64,
+        touch: bool,
+    ) -> Option<&mut crate::keyspace::Entry> {
         match self.dbs[db].get_mut(key, now_ms) {
             Some(entry) => {
                 self.stats.keyspace_hits += 1;

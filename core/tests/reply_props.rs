@@ -80,7 +80,10 @@ fn read(input: &mut &[u8]) -> Tree {
 
 fn text() -> impl Strategy<Value = Vec<u8>> {
     // Status and error lines cannot contain CR or LF.
-    prop::collection::vec(any::<u8>().prop_filter("no CR/LF", |b| *b != b'\r' && *b != b'\n'), 0..20)
+    prop::collection::vec(
+        any::<u8>().prop_filter("no CR/LF", |b| *b != b'\r' && *b != b'\n'),
+        0..20,
+    )
 }
 
 fn tree() -> impl Strategy<Value = Tree> {

@@ -102,7 +102,9 @@ pub fn apply(config: &mut Config, text: &str) -> Result<(), LoadError> {
         let words = keel_core::resp::parser::split_inline(line.as_bytes())
             .ok_or_else(|| fail("Unbalanced quotes in configuration line".into()))?;
         let words: Vec<String> = words.iter().map(|w| String::from_utf8_lossy(w).into_owned()).collect();
-        let Some((name, values)) = words.split_first() else { continue };
+        let Some((name, values)) = words.split_first() else {
+            continue;
+        };
         if values.is_empty() {
             return Err(fail("wrong number of arguments".into()));
         }
@@ -121,7 +123,8 @@ pub fn load(args: &[String]) -> Result<(Config, Option<String>), String> {
     let startup = parse_args(args)?;
     let mut config = Config::default();
     if let Some(path) = &startup.config_file {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("Fatal error, can't open config file '{path}': {e}"))?;
+        let text =
+            std::fs::read_to_string(path).map_err(|e| format!("Fatal error, can't open config file '{path}': {e}"))?;
         apply(&mut config, &text).map_err(|e| e.to_string())?;
     }
     apply(&mut config, &startup.text).map_err(|e| e.to_string())?;

@@ -37,6 +37,7 @@ where
     let mut buf = BytesMut::with_capacity(READ_CHUNK);
     let mut batch = CommandBatch::new();
     let mut out: Vec<u8> = Vec::with_capacity(READ_CHUNK);
+    let mut unaccounted_input: u64 = 0;
 
     loop {
         if buf.capacity() - buf.len() < READ_CHUNK / 4 {
@@ -44,7 +45,11 @@ where
             buf.reserve(READ_CHUNK.max(buf.len()));
         }
         let timeout_s = shared.settings.timeout_s.load(Ordering::Relaxed);
-        let idle_limit = if timeout_s == 0 { Duration::MAX } else { Duration::from_secs(timeout_s) };
+        let idle_limit = if timeout_s == 0 {
+            Duration::MAX
+        } else {
+            Duration::from_secs(timeout_s)
+        };
         let read = tokio::select! {
             r = stream.read_buf(&mut buf) => r,
             _ = killed.notified() => break,
@@ -56,22 +61,33 @@ where
         };
         match read {
             Ok(0) | Err(_) => break,
-            Ok(n) => shared.core().stats.net_input_bytes += n as u64,
+            Ok(n) => unaccounted_input += n as u64,
         }
         if buf.len() as u64 > shared.settings.query_buffer_limit.load(Ordering::Relaxed) {
-            tracing::warn!(client = handle.id, "closing client that reached max query buffer length");
+            tracing::warn!(
+                client = handle.id,
+                "closing client that reached max query buffer length"
+            );
             break;
         }
         parser.set_limits(shared.settings.limits());
         let parsed = parser.parse(&mut buf, &mut batch);
         let mut flow = Flow::Continue;
         if !batch.is_empty() {
-            wait_while_paused(&shared, &batch).await;
+            if shared.pause_requested.load(Ordering::Relaxed) {
+                wait_while_paused(&shared, &batch).await;
+            }
             let mut core = shared.core();
+            // Input bytes are counted under the lock the batch takes anyway.
+            core.stats.net_input_bytes += std::mem::take(&mut unaccounted_input);
             core.clients_query_buf(handle, buf.len());
             flow = core.execute_batch(handle, &batch, now_us(), &mut out);
             let effects = core.take_effects();
-            let sleep = if effects.is_empty() { Duration::ZERO } else { shared.apply_effects(effects, &core) };
+            let sleep = if effects.is_empty() {
+                Duration::ZERO
+            } else {
+                shared.apply_effects(effects, &core)
+            };
             if !sleep.is_zero() {
                 // DEBUG SLEEP stalls the whole server, as the reference server's single thread does.
                 tokio::task::block_in_place(|| std::thread::sleep(sleep));
@@ -101,7 +117,10 @@ where
     }
     let _ = stream.shutdown().await;
     shared.unregister_kill(handle.id);
-    shared.core().disconnect(handle);
+    let mut core = shared.core();
+    core.stats.net_input_bytes += unaccounted_input;
+    core.disconnect(handle);
+    drop(core);
     shared.connections.fetch_sub(1, Ordering::SeqCst);
 }
 
@@ -112,7 +131,11 @@ async fn wait_while_paused(shared: &Shared, batch: &CommandBatch) {
         let wait = {
             let mut core = shared.core();
             let now_ms = now_us() / 1000;
-            match core.paused(now_ms) {
+            let paused = core.paused(now_ms);
+            if paused.is_none() {
+                shared.pause_requested.store(false, Ordering::Relaxed);
+            }
+            match paused {
                 Some(p) if !p.write_only || batch.iter().any(|argv| core.may_write(argv)) => {
                     Some(Duration::from_millis((p.until_ms - now_ms).max(1) as u64))
                 }

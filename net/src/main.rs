@@ -10,7 +10,11 @@ static ALLOCATOR: CountingAllocator = CountingAllocator;
 fn main() -> std::process::ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.iter().any(|a| a == "-v" || a == "--version") {
-        println!("keel-server v={} (redis compatibility {})", keel_core::KEEL_VERSION, keel_core::COMPAT_VERSION);
+        println!(
+            "keel-server v={} (redis compatibility {})",
+            keel_core::KEEL_VERSION,
+            keel_core::COMPAT_VERSION
+        );
         return std::process::ExitCode::SUCCESS;
     }
     if args.iter().any(|a| a == "-h" || a == "--help") {
@@ -19,9 +23,7 @@ fn main() -> std::process::ExitCode {
         return std::process::ExitCode::SUCCESS;
     }
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("KEEL_LOG").unwrap_or_else(|_| "info".into()),
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("KEEL_LOG").unwrap_or_else(|_| "info".into()))
         .init();
     let (config, config_file) = match config_file::load(&args) {
         Ok(c) => c,
@@ -51,7 +53,12 @@ fn main() -> std::process::ExitCode {
             }
         };
         let shared = bound.shared();
-        tracing::info!(port = bound.port(), pid = std::process::id(), "keel {} ready to accept connections", keel_core::KEEL_VERSION);
+        tracing::info!(
+            port = bound.port(),
+            pid = std::process::id(),
+            "keel {} ready to accept connections",
+            keel_core::KEEL_VERSION
+        );
         tokio::spawn(async move {
             let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
                 Ok(s) => s,

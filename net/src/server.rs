@@ -38,12 +38,16 @@ pub struct LiveSettings {
 
 impl LiveSettings {
     fn refresh(&self, config: &Config) {
-        self.timeout_s.store(config.get_i64("timeout").max(0) as u64, Ordering::Relaxed);
-        self.maxclients.store(config.get_i64("maxclients").max(1) as usize, Ordering::Relaxed);
+        self.timeout_s
+            .store(config.get_i64("timeout").max(0) as u64, Ordering::Relaxed);
+        self.maxclients
+            .store(config.get_i64("maxclients").max(1) as usize, Ordering::Relaxed);
         self.max_bulk_len
             .store(config.get_i64("proto-max-bulk-len").max(0) as u64, Ordering::Relaxed);
-        self.query_buffer_limit
-            .store(config.get_i64("client-query-buffer-limit").max(0) as u64, Ordering::Relaxed);
+        self.query_buffer_limit.store(
+            config.get_i64("client-query-buffer-limit").max(0) as u64,
+            Ordering::Relaxed,
+        );
     }
 
     /// The protocol limits for a parser.
@@ -66,6 +70,8 @@ pub struct Shared {
     shutdown: watch::Sender<bool>,
     /// Wakes clients waiting on a CLIENT PAUSE.
     pub unpaused: Notify,
+    /// Set when a CLIENT PAUSE may be in force, so connections only consult the core when it is.
+    pub pause_requested: std::sync::atomic::AtomicBool,
 }
 
 impl Shared {
@@ -78,7 +84,10 @@ impl Shared {
     /// Registers a connection's kill notifier.
     pub fn register_kill(&self, id: ClientId) -> Arc<Notify> {
         let n = Arc::new(Notify::new());
-        self.kills.lock().unwrap_or_else(|p| p.into_inner()).insert(id, n.clone());
+        self.kills
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(id, n.clone());
         n
     }
 
@@ -117,7 +126,10 @@ impl Shared {
                     tracing::info!(parameter = name, "configuration changed");
                     self.settings.refresh(&core.config);
                 }
-                Effect::PauseChanged => self.unpaused.notify_waiters(),
+                Effect::PauseChanged => {
+                    self.pause_requested.store(core.pause.is_some(), Ordering::Relaxed);
+                    self.unpaused.notify_waiters();
+                }
             }
         }
         sleep
@@ -157,7 +169,12 @@ impl Bound {
         let port = config.get_i64("port") as u16;
         let mut tcp = Vec::new();
         if port != 0 || config.get("bind").is_some_and(|b| !b.is_empty()) {
-            let binds: Vec<String> = config.get("bind").unwrap_or("").split_whitespace().map(String::from).collect();
+            let binds: Vec<String> = config
+                .get("bind")
+                .unwrap_or("")
+                .split_whitespace()
+                .map(String::from)
+                .collect();
             let mut chosen_port = port;
             for b in binds {
                 let (optional, host) = match b.strip_prefix('-') {
@@ -168,7 +185,10 @@ impl Bound {
                 let addr: SocketAddr = match host.parse::<std::net::IpAddr>() {
                     Ok(ip) => SocketAddr::new(ip, chosen_port),
                     Err(_) => {
-                        return Err(io::Error::new(io::ErrorKind::InvalidInput, format!("Invalid bind address '{b}'")))
+                        return Err(io::Error::new(
+                            io::ErrorKind::InvalidInput,
+                            format!("Invalid bind address '{b}'"),
+                        ))
                     }
                 };
                 match bind_tcp(addr).await {
@@ -179,7 +199,10 @@ impl Bound {
                     }
                     Err(e) if optional => tracing::debug!(%addr, error = %e, "optional bind address skipped"),
                     Err(e) => {
-                        return Err(io::Error::new(e.kind(), format!("Could not create server TCP listening socket {addr}: {e}")))
+                        return Err(io::Error::new(
+                            e.kind(),
+                            format!("Could not create server TCP listening socket {addr}: {e}"),
+                        ))
                     }
                 }
             }
@@ -200,7 +223,9 @@ impl Bound {
         let tcp_port = tcp.first().and_then(|l| l.local_addr().ok()).map_or(0, |a| a.port());
         let process = ProcessInfo {
             pid: std::process::id(),
-            executable: std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_default(),
+            executable: std::env::current_exe()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
             config_file: config_file.unwrap_or_default(),
             os: os_description(),
             tcp_port,
@@ -217,6 +242,7 @@ impl Bound {
                 connections: AtomicUsize::new(0),
                 shutdown,
                 unpaused: Notify::new(),
+                pause_requested: std::sync::atomic::AtomicBool::new(false),
             }),
             tcp,
             unix,
@@ -225,7 +251,10 @@ impl Bound {
 
     /// The TCP port actually bound (0 when TCP is disabled).
     pub fn port(&self) -> u16 {
-        self.tcp.first().and_then(|l| l.local_addr().ok()).map_or(0, |a| a.port())
+        self.tcp
+            .first()
+            .and_then(|l| l.local_addr().ok())
+            .map_or(0, |a| a.port())
     }
 
     /// The shared state, to trigger shutdown from outside.
@@ -330,7 +359,11 @@ async fn cron(shared: Arc<Shared>) {
         let used = alloc::allocated_bytes();
         let mut core = shared.core();
         let peak = core.memory.peak.max(used);
-        core.memory = MemoryFigures { used_memory: used, rss, peak };
+        core.memory = MemoryFigures {
+            used_memory: used,
+            rss,
+            peak,
+        };
         core.cron(now_us());
     }
 }

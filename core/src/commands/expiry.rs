@@ -56,7 +56,9 @@ fn parse_conditions(ctx: &Ctx<'_>) -> Result<Conditions, CommandError> {
         ));
     }
     if c.gt && c.lt {
-        return Err(CommandError::err("ERR GT and LT options at the same time are not compatible"));
+        return Err(CommandError::err(
+            "ERR GT and LT options at the same time are not compatible",
+        ));
     }
     Ok(c)
 }
@@ -70,7 +72,9 @@ fn expire_generic(ctx: &mut Ctx<'_>, unit: Unit, relative: bool, cmd: &'static s
         when = when.checked_mul(1000).ok_or(CommandError::InvalidExpireTime(cmd))?;
     }
     if relative {
-        when = when.checked_add(ctx.now_ms).ok_or(CommandError::InvalidExpireTime(cmd))?;
+        when = when
+            .checked_add(ctx.now_ms)
+            .ok_or(CommandError::InvalidExpireTime(cmd))?;
     }
     let key = ctx.argv[1].clone();
     let now = ctx.now_ms;

@@ -54,7 +54,11 @@ fn del(ctx: &mut Ctx<'_>) -> CmdResult {
 fn exists(ctx: &mut Ctx<'_>) -> CmdResult {
     let mut found = 0;
     for i in 1..ctx.argc() {
-        if ctx.server.lookup_read(ctx.client.db, &ctx.argv[i], ctx.now_ms, false).is_some() {
+        if ctx
+            .server
+            .lookup_read(ctx.client.db, &ctx.argv[i], ctx.now_ms, false)
+            .is_some()
+        {
             found += 1;
         }
     }
@@ -66,7 +70,11 @@ fn exists(ctx: &mut Ctx<'_>) -> CmdResult {
 fn touch(ctx: &mut Ctx<'_>) -> CmdResult {
     let mut found = 0;
     for i in 1..ctx.argc() {
-        if ctx.server.lookup_read(ctx.client.db, &ctx.argv[i], ctx.now_ms, true).is_some() {
+        if ctx
+            .server
+            .lookup_read(ctx.client.db, &ctx.argv[i], ctx.now_ms, true)
+            .is_some()
+        {
             found += 1;
         }
     }
@@ -135,7 +143,9 @@ fn scan(ctx: &mut Ctx<'_>) -> CmdResult {
     let db = &ctx.server.dbs[ctx.client.db];
     let mut found: Vec<Vec<u8>> = Vec::new();
     let next = db.scan(cursor, count.min(1 << 20) as usize, now, |e| {
-        let type_ok = type_filter.as_deref().is_none_or(|t| t == e.value.type_name().as_bytes());
+        let type_ok = type_filter
+            .as_deref()
+            .is_none_or(|t| t == e.value.type_name().as_bytes());
         let match_ok = pattern.as_deref().is_none_or(|p| glob_match(p, e.key(), false));
         if type_ok && match_ok {
             found.push(e.key().to_vec());
@@ -368,7 +378,10 @@ fn object_refcount(ctx: &mut Ctx<'_>) -> CmdResult {
 }
 
 fn lfu_policy(ctx: &Ctx<'_>) -> bool {
-    ctx.server.config.get("maxmemory-policy").is_some_and(|p| p.ends_with("lfu"))
+    ctx.server
+        .config
+        .get("maxmemory-policy")
+        .is_some_and(|p| p.ends_with("lfu"))
 }
 
 /// OBJECT IDLETIME key

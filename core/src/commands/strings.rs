@@ -168,7 +168,13 @@ fn expire_at(ctx: &Ctx<'_>, kind: ExpireKind, arg: usize, cmd: &'static str) -> 
 }
 
 /// The common tail of SET, SETNX, SETEX, PSETEX: condition check, optional GET, store, expiry.
-fn set_generic(ctx: &mut Ctx<'_>, opts: &SetOptions, value_arg: usize, cmd: &'static str, reply_int: bool) -> CmdResult {
+fn set_generic(
+    ctx: &mut Ctx<'_>,
+    opts: &SetOptions,
+    value_arg: usize,
+    cmd: &'static str,
+    reply_int: bool,
+) -> CmdResult {
     let when = match opts.expire {
         ExpireKind::Relative(_) | ExpireKind::Absolute(_) => Some(expire_at(ctx, opts.expire, opts.expire_arg, cmd)?),
         _ => None,
@@ -277,7 +283,9 @@ fn getex(ctx: &mut Ctx<'_>) -> CmdResult {
         return Ok(());
     }
     let when = match opts.expire {
-        ExpireKind::Relative(_) | ExpireKind::Absolute(_) => Some(expire_at(ctx, opts.expire, opts.expire_arg, "getex")?),
+        ExpireKind::Relative(_) | ExpireKind::Absolute(_) => {
+            Some(expire_at(ctx, opts.expire, opts.expire_arg, "getex")?)
+        }
         _ => None,
     };
     reply_value(ctx, &key)?;
@@ -372,7 +380,8 @@ fn append(ctx: &mut Ctx<'_>) -> CmdResult {
         None => {
             let stamp = ctx.access_stamp();
             // A new key holds exactly the bytes given, like SET.
-            ctx.db().set(&key, Value::String(StringValue::Raw(value.to_vec())), false, now, stamp);
+            ctx.db()
+                .set(&key, Value::String(StringValue::Raw(value.to_vec())), false, now, stamp);
             value.len()
         }
         Some(entry) => {
@@ -535,7 +544,8 @@ fn setrange(ctx: &mut Ctx<'_>) -> CmdResult {
             buf[offset..].copy_from_slice(&value);
             let len = buf.len();
             let stamp = ctx.access_stamp();
-            ctx.db().set(&key, Value::String(StringValue::Raw(buf)), false, now, stamp);
+            ctx.db()
+                .set(&key, Value::String(StringValue::Raw(buf)), false, now, stamp);
             len
         }
         Some(_) => {
@@ -559,8 +569,14 @@ fn setrange(ctx: &mut Ctx<'_>) -> CmdResult {
 fn lcs(ctx: &mut Ctx<'_>) -> CmdResult {
     let (ka, kb) = (ctx.argv[1].clone(), ctx.argv[2].clone());
     let not_string = CommandError::err("ERR The specified keys must contain string values");
-    let a = read_string(ctx, &ka).map_err(|_| not_string.clone())?.map(|s| s.to_vec()).unwrap_or_default();
-    let b = read_string(ctx, &kb).map_err(|_| not_string.clone())?.map(|s| s.to_vec()).unwrap_or_default();
+    let a = read_string(ctx, &ka)
+        .map_err(|_| not_string.clone())?
+        .map(|s| s.to_vec())
+        .unwrap_or_default();
+    let b = read_string(ctx, &kb)
+        .map_err(|_| not_string.clone())?
+        .map(|s| s.to_vec())
+        .unwrap_or_default();
     let (mut want_idx, mut want_len, mut with_match_len) = (false, false, false);
     let mut min_match_len: i64 = 0;
     let mut j = 3;

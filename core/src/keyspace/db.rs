@@ -99,7 +99,9 @@ impl Db {
     fn find_slot(&self, key: &[u8]) -> Option<u32> {
         let slots = &self.slots;
         self.index
-            .find(self.hash(key), |&s| slots[s as usize].as_ref().is_some_and(|e| &*e.key == key))
+            .find(self.hash(key), |&s| {
+                slots[s as usize].as_ref().is_some_and(|e| &*e.key == key)
+            })
             .copied()
     }
 
@@ -125,7 +127,9 @@ impl Db {
     /// state). Expired entries are reported as absent.
     pub fn peek(&self, key: &[u8], now_ms: i64) -> Option<&Entry> {
         let slot = self.find_slot(key)?;
-        self.slots[slot as usize].as_ref().filter(|e| !is_expired(e.expire_at, now_ms))
+        self.slots[slot as usize]
+            .as_ref()
+            .filter(|e| !is_expired(e.expire_at, now_ms))
     }
 
     /// True when `key` exists (expiring it lazily).
@@ -247,7 +251,9 @@ impl Db {
     }
 
     fn set_expire_slot(&mut self, slot: u32, expire_at: i64) {
-        let Some(entry) = self.slots[slot as usize].as_mut() else { return };
+        let Some(entry) = self.slots[slot as usize].as_mut() else {
+            return;
+        };
         let was = entry.expire_at != NO_EXPIRE;
         let will = expire_at != NO_EXPIRE;
         entry.expire_at = expire_at;
@@ -286,7 +292,9 @@ impl Db {
                 return None;
             }
             let slot = rng.random_range(0..self.slots.len()) as u32;
-            let Some(entry) = self.slots[slot as usize].as_ref() else { continue };
+            let Some(entry) = self.slots[slot as usize].as_ref() else {
+                continue;
+            };
             if is_expired(entry.expire_at, now_ms) {
                 self.expire_slot(slot);
                 continue;
@@ -354,10 +362,16 @@ impl Db {
         assert_eq!(with_ttl, self.volatile.len(), "volatile index matches keys with a TTL");
         for (pos, &slot) in self.volatile.iter().enumerate() {
             let e = self.slots[slot as usize].as_ref();
-            assert!(e.is_some_and(|e| e.volatile_pos as usize == pos), "volatile back-pointer");
+            assert!(
+                e.is_some_and(|e| e.volatile_pos as usize == pos),
+                "volatile back-pointer"
+            );
         }
         for &slot in &self.free {
-            assert!(self.slots.get(slot as usize).is_some_and(|s| s.is_none()), "free slot is empty");
+            assert!(
+                self.slots.get(slot as usize).is_some_and(|s| s.is_none()),
+                "free slot is empty"
+            );
         }
         for e in self.slots.iter().flatten() {
             assert!(self.find_slot(&e.key).is_some(), "every key is findable");
@@ -423,7 +437,12 @@ mod tests {
         let mut db = Db::new(3);
         let mut rng = SmallRng::seed_from_u64(1);
         for i in 0..100 {
-            db.insert_new(format!("k{i}").as_bytes(), s(b"v"), if i % 2 == 0 { 10 } else { NO_EXPIRE }, 0);
+            db.insert_new(
+                format!("k{i}").as_bytes(),
+                s(b"v"),
+                if i % 2 == 0 { 10 } else { NO_EXPIRE },
+                0,
+            );
         }
         let mut total = 0;
         while db.volatile_len() > 0 {

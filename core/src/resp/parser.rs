@@ -166,8 +166,7 @@ impl Parser {
                         let Some(line) = self.take_line(buf, ProtocolError::TooBigMultibulkCount)? else {
                             return Ok(());
                         };
-                        let count =
-                            parse_length(&line[1..]).ok_or(ProtocolError::InvalidMultibulkLength)?;
+                        let count = parse_length(&line[1..]).ok_or(ProtocolError::InvalidMultibulkLength)?;
                         if count > self.limits.max_multibulk_len as i64 {
                             return Err(ProtocolError::InvalidMultibulkLength);
                         }
@@ -385,7 +384,10 @@ mod tests {
         let mut buf = BytesMut::from(input);
         let mut batch = CommandBatch::new();
         let r = p.parse(&mut buf, &mut batch);
-        (batch.iter().map(|c| c.iter().map(|a| a.to_vec()).collect()).collect(), r)
+        (
+            batch.iter().map(|c| c.iter().map(|a| a.to_vec()).collect()).collect(),
+            r,
+        )
     }
 
     #[test]
@@ -422,8 +424,14 @@ mod tests {
         assert_eq!(parse_all(b"*1\r\nfoo\r\n").1, Err(ProtocolError::ExpectedDollar(b'f')));
         assert_eq!(parse_all(b"set a \"b\n").1, Err(ProtocolError::UnbalancedQuotes));
         assert_eq!(parse_all(b"set a \"b\"c\n").1, Err(ProtocolError::UnbalancedQuotes));
-        assert_eq!(parse_all(b"*1\r\n$536870913\r\n").1, Err(ProtocolError::InvalidBulkLength));
-        assert_eq!(parse_all(b"*1073741825\r\n").1, Err(ProtocolError::InvalidMultibulkLength));
+        assert_eq!(
+            parse_all(b"*1\r\n$536870913\r\n").1,
+            Err(ProtocolError::InvalidBulkLength)
+        );
+        assert_eq!(
+            parse_all(b"*1073741825\r\n").1,
+            Err(ProtocolError::InvalidMultibulkLength)
+        );
         let long = vec![b'a'; INLINE_MAX_SIZE + 1];
         assert_eq!(parse_all(&long).1, Err(ProtocolError::TooBigInline));
         let mut mb = b"*".to_vec();

@@ -243,7 +243,10 @@ mod tests {
         assert_eq!(with(Protocol::Resp3, |r| r.double(f64::INFINITY)), b",inf\r\n");
         assert_eq!(with(Protocol::Resp3, |r| r.boolean(false)), b"#f\r\n");
         assert_eq!(with(Protocol::Resp3, |r| r.big_number(b"123")), b"(123\r\n");
-        assert_eq!(with(Protocol::Resp3, |r| r.verbatim(b"txt", b"hi")), b"=6\r\ntxt:hi\r\n");
+        assert_eq!(
+            with(Protocol::Resp3, |r| r.verbatim(b"txt", b"hi")),
+            b"=6\r\ntxt:hi\r\n"
+        );
         assert_eq!(with(Protocol::Resp3, |r| r.push(2)), b">2\r\n");
     }
 
