@@ -323,7 +323,7 @@ fn mget(ctx: &mut Ctx<'_>) -> CmdResult {
 }
 
 fn check_pairs(ctx: &Ctx<'_>, cmd: &'static str) -> CmdResult {
-    if ctx.argc() % 2 == 0 {
+    if ctx.argc().is_multiple_of(2) {
         return Err(CommandError::WrongArity(cmd));
     }
     Ok(())

@@ -231,7 +231,7 @@ mod tests {
         assert_eq!(format_g(1e17, 17), "1e+17");
         assert_eq!(format_g(1.5e-5, 17), "1.5e-05");
         assert_eq!(format_g(0.0001, 17), "0.0001");
-        assert_eq!(format_g(3.14, 17), "3.1400000000000001");
+        assert_eq!(format_g(2.675, 17), "2.6749999999999998");
     }
 
     #[test]
