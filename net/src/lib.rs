@@ -33,7 +33,7 @@ impl TestServer {
             .worker_threads(2)
             .enable_all()
             .build()?;
-        let bound = runtime.block_on(Bound::bind(config, None))?;
+        let bound = runtime.block_on(Bound::bind_with(config, None, true))?;
         let port = bound.port();
         let shared = bound.shared();
         let thread = std::thread::Builder::new()

@@ -164,11 +164,17 @@ fn seed() -> u64 {
 
 impl Bound {
     /// Binds the listeners `config` asks for. Addresses prefixed with `-` are optional: failing to bind
-    /// them (say, no IPv6) is not an error.
+    /// them (say, no IPv6) is not an error. `port 0` disables TCP.
     pub async fn bind(config: Config, config_file: Option<String>) -> io::Result<Bound> {
+        Self::bind_with(config, config_file, false).await
+    }
+
+    /// Like [`Bound::bind`], but with `ephemeral_tcp` a `port` of 0 means "any free port" instead of "no
+    /// TCP" (for tests and embedding).
+    pub async fn bind_with(config: Config, config_file: Option<String>, ephemeral_tcp: bool) -> io::Result<Bound> {
         let port = config.get_i64("port") as u16;
         let mut tcp = Vec::new();
-        if port != 0 || config.get("bind").is_some_and(|b| !b.is_empty()) {
+        if port != 0 || ephemeral_tcp {
             let binds: Vec<String> = config
                 .get("bind")
                 .unwrap_or("")

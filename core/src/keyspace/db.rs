@@ -16,8 +16,8 @@ use std::hash::BuildHasher;
 
 use crate::types::Value;
 
-/// No expiry.
-pub const NO_EXPIRE: i64 = i64::MAX;
+/// No expiry. (Not `i64::MAX`: that is a valid expiry time clients can set.)
+pub const NO_EXPIRE: i64 = i64::MIN;
 
 /// One key's entry.
 #[derive(Clone, Debug)]
@@ -192,8 +192,9 @@ impl Db {
     /// Removes `key`, returning its live value (an expired key is removed but reported absent).
     pub fn remove(&mut self, key: &[u8], now_ms: i64) -> Option<Value> {
         let slot = self.find_slot(key)?;
+        let expire_at = self.slots[slot as usize].as_ref()?.expire_at;
         let entry = self.remove_slot(slot)?;
-        if is_expired(entry.expire_at, now_ms) {
+        if is_expired(expire_at, now_ms) {
             self.expired_count += 1;
             return None;
         }
@@ -203,13 +204,14 @@ impl Db {
     /// Removes a whole entry by key, returning it with its key and expiry (RENAME, MOVE).
     pub fn take_entry(&mut self, key: &[u8], now_ms: i64) -> Option<(Value, Option<i64>)> {
         let slot = self.find_slot(key)?;
+        // Read the expiry before removal clears it.
+        let expire_at = self.slots[slot as usize].as_ref()?.expire_at;
         let entry = self.remove_slot(slot)?;
-        if is_expired(entry.expire_at, now_ms) {
+        if is_expired(expire_at, now_ms) {
             self.expired_count += 1;
             return None;
         }
-        let exp = entry.expire_at();
-        Some((entry.value, exp))
+        Some((entry.value, (expire_at != NO_EXPIRE).then_some(expire_at)))
     }
 
     fn expire_slot(&mut self, slot: u32) {
@@ -429,6 +431,20 @@ mod tests {
         for i in (0..1000).step_by(2) {
             assert!(seen.contains(format!("k{i}").as_bytes()));
         }
+        db.check_invariants();
+    }
+
+    #[test]
+    fn take_entry_keeps_the_expiry() {
+        let mut db = Db::new(5);
+        db.insert_new(b"k", s(b"v"), 500, 0);
+        assert_eq!(db.take_entry(b"k", 100), Some((s(b"v"), Some(500))));
+        db.insert_new(b"k", s(b"v"), 500, 0);
+        assert_eq!(db.take_entry(b"k", 501), None);
+        assert_eq!(db.expired_count, 1);
+        db.insert_new(b"k", s(b"v"), 500, 0);
+        assert_eq!(db.remove(b"k", 501), None);
+        assert_eq!(db.expired_count, 2);
         db.check_invariants();
     }
 

@@ -25,7 +25,7 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_bulk_len: 512 * 1024 * 1024,
-            max_multibulk_len: 1024 * 1024 * 1024,
+            max_multibulk_len: i32::MAX as u64,
         }
     }
 }
@@ -191,13 +191,12 @@ impl Parser {
                     let Some(&first) = buf.first() else { return Ok(()) };
                     if first != b'$' {
                         // The header must be complete before the client is told what is wrong with it.
-                        if memchr_from(buf, b'\r', 0).is_none() {
-                            if buf.len() > INLINE_MAX_SIZE {
-                                return Err(ProtocolError::TooBigBulkCount);
-                            }
-                            return Ok(());
+                        match memchr_from(buf, b'\r', 0) {
+                            Some(cr) if buf.len() >= cr + 2 => return Err(ProtocolError::ExpectedDollar(first)),
+                            Some(_) => return Ok(()),
+                            None if buf.len() > INLINE_MAX_SIZE => return Err(ProtocolError::TooBigBulkCount),
+                            None => return Ok(()),
                         }
-                        return Err(ProtocolError::ExpectedDollar(first));
                     }
                     let Some(line) = self.take_line(buf, ProtocolError::TooBigBulkCount)? else {
                         return Ok(());
@@ -428,10 +427,11 @@ mod tests {
             parse_all(b"*1\r\n$536870913\r\n").1,
             Err(ProtocolError::InvalidBulkLength)
         );
-        assert_eq!(
-            parse_all(b"*1073741825\r\n").1,
-            Err(ProtocolError::InvalidMultibulkLength)
-        );
+        assert_eq!(parse_all(b"*2147483648\r\n").1, Err(ProtocolError::InvalidMultibulkLength));
+        assert_eq!(parse_all(b"*2147483647\r\n").1, Ok(()));
+        // A malformed element header is only judged once its line is complete.
+        assert_eq!(parse_all(b"*1\r\nxx\r").1, Ok(()));
+        assert_eq!(parse_all(b"*1\r\nxx\r\n").1, Err(ProtocolError::ExpectedDollar(b'x')));
         let long = vec![b'a'; INLINE_MAX_SIZE + 1];
         assert_eq!(parse_all(&long).1, Err(ProtocolError::TooBigInline));
         let mut mb = b"*".to_vec();
