@@ -5,7 +5,7 @@
 
 use super::{CmdResult, CommandError, Ctx, Registry};
 use crate::keyspace::NO_EXPIRE;
-use crate::types::{number, StringValue, Value};
+use crate::types::{StringValue, Value};
 
 /// Registers the family's handlers.
 pub fn register(r: &mut Registry) {
@@ -454,30 +454,31 @@ fn decrby(ctx: &mut Ctx<'_>) -> CmdResult {
 
 /// INCRBYFLOAT key increment
 fn incrbyfloat(ctx: &mut Ctx<'_>) -> CmdResult {
+    use crate::types::longdouble::{self, IncrError, Operand};
     let key = ctx.argv[1].clone();
     let now = ctx.now_ms;
     let db = ctx.client.db;
     let current = match ctx.server.lookup_write(db, &key, now) {
-        None => 0.0,
-        Some(entry) => {
-            let Value::String(s) = &entry.value;
-            s.with_bytes(number::parse_f64).ok_or(CommandError::NotFloat)?
-        }
-    };
-    let delta = number::parse_f64(ctx.arg(2)).ok_or(CommandError::NotFloat)?;
-    let next = current + delta;
-    if !next.is_finite() {
-        return Err(CommandError::NanOrInfinity);
-    }
-    let text = number::format_f64_human(next);
-    // The result is stored as the text it replies with, not as an integer.
+        None => Ok(longdouble::incr(Operand::Int(0), ctx.arg(2))),
+        Some(entry) => match &entry.value {
+            Value::String(StringValue::Int(n)) => Ok(longdouble::incr(Operand::Int(*n), &ctx.argv[2])),
+            Value::String(s) => Ok(s.with_bytes(|b| longdouble::incr(Operand::Text(b), &ctx.argv[2]))),
+            #[allow(unreachable_patterns)]
+            _ => Err(CommandError::WrongType),
+        },
+    }?;
+    let text = current.map_err(|e| match e {
+        IncrError::NotFloat => CommandError::NotFloat,
+        IncrError::NanOrInfinity => CommandError::NanOrInfinity,
+    })?;
+    // The result is stored as the text it replies with, never as an integer.
     let value = if text.len() <= crate::types::string::EMBSTR_MAX_LEN {
-        StringValue::Embstr(text.as_bytes().into())
+        StringValue::Embstr(text.as_slice().into())
     } else {
-        StringValue::Raw(text.clone().into_bytes())
+        StringValue::Raw(text.clone())
     };
     store(ctx, &key, value, true);
-    ctx.reply.bulk(text.as_bytes());
+    ctx.reply.bulk(&text);
     Ok(())
 }
 

@@ -2,6 +2,7 @@
 //!
 //! Owns the in-memory representation of each data type. Nothing here knows about clients or replies.
 
+pub mod longdouble;
 pub mod number;
 pub mod string;
 pub mod value;

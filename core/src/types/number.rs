@@ -1,7 +1,7 @@
 //! Number parsing and formatting with the exact rules clients observe.
 //!
-//! Owns: the strict integer grammar (no sign on zero, no leading zeros, no spaces), the float grammar of
-//! `INCRBYFLOAT`, and the `%.17g` / human-friendly float renderings used in replies. Pure functions only.
+//! Owns: the strict integer grammar (no sign on zero, no leading zeros, no spaces) and the `%.17g` float
+//! rendering used in replies. Pure functions only.
 
 /// Parses a signed 64-bit integer with the strict grammar: `-?[1-9][0-9]*` or `0`, at most 20 bytes.
 pub fn parse_i64(s: &[u8]) -> Option<i64> {
@@ -88,32 +88,6 @@ pub fn write_i64(out: &mut Vec<u8>, n: i64) {
     out.extend_from_slice(&buf[..len]);
 }
 
-/// Parses a float the way `INCRBYFLOAT` does: decimal or exponent notation, `inf`/`-inf`, no surrounding
-/// spaces, no NaN.
-pub fn parse_f64(s: &[u8]) -> Option<f64> {
-    if s.is_empty() || s.len() > 5120 || s[0].is_ascii_whitespace() || s[s.len() - 1].is_ascii_whitespace() {
-        return None;
-    }
-    let text = std::str::from_utf8(s).ok()?;
-    let lower = text.to_ascii_lowercase();
-    let v = match lower.trim_start_matches(['+', '-']) {
-        "inf" | "infinity" => {
-            if lower.starts_with('-') {
-                f64::NEG_INFINITY
-            } else {
-                f64::INFINITY
-            }
-        }
-        rest if rest.starts_with("nan") || rest.starts_with("0x") => return None,
-        _ => text.parse::<f64>().ok()?,
-    };
-    if v.is_nan() {
-        None
-    } else {
-        Some(v)
-    }
-}
-
 /// Formats `d` as C's `%.17g`: 17 significant digits, trailing zeros dropped, exponent form when the
 /// exponent is below -4 or at least 17. Returns the length written into `buf`.
 pub fn format_double_g17(d: f64, buf: &mut [u8; 40]) -> usize {
@@ -179,27 +153,6 @@ pub fn format_g(d: f64, precision: usize) -> String {
     out
 }
 
-/// Renders an `INCRBYFLOAT` result: plain decimal notation, never an exponent, no trailing zeros.
-///
-/// The reference server computes in x87 long double and prints 17 decimals before trimming; keel computes
-/// in f64 and prints the shortest decimal that reads back as the same f64. The two agree for every value
-/// whose shortest form has at most 17 significant digits, which covers what clients normally store.
-pub fn format_f64_human(d: f64) -> String {
-    if d.is_infinite() {
-        return if d > 0.0 { "inf".into() } else { "-inf".into() };
-    }
-    if d == 0.0 {
-        return "0".into();
-    }
-    // `{}` on f64 is shortest round-trip and never uses an exponent.
-    let s = format!("{}", d);
-    if let Some(stripped) = s.strip_suffix(".0") {
-        stripped.to_string()
-    } else {
-        s
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -234,13 +187,4 @@ mod tests {
         assert_eq!(format_g(2.675, 17), "2.6749999999999998");
     }
 
-    #[test]
-    fn human_floats() {
-        assert_eq!(format_f64_human(10.5 + 0.1), "10.6");
-        assert_eq!(format_f64_human(5.0e3), "5000");
-        assert_eq!(format_f64_human(1e20), "100000000000000000000");
-        assert_eq!(parse_f64(b"5.0e3"), Some(5000.0));
-        assert_eq!(parse_f64(b" 1"), None);
-        assert_eq!(parse_f64(b"nan"), None);
-    }
 }
