@@ -121,6 +121,11 @@ pub static PARAMS: &[Param] = &[
         ]),
         "noeviction",
     ),
+    p("maxmemory-clients", Kind::Memory { min: 0, max: LONG_MAX }, "0"),
+    p("maxmemory-samples", Kind::Int { min: 1, max: 64 }, "5"),
+    p("maxmemory-eviction-tenacity", Kind::Int { min: 0, max: 100 }, "10"),
+    p("lfu-log-factor", Kind::Int { min: 0, max: INT_MAX }, "10"),
+    p("lfu-decay-time", Kind::Int { min: 0, max: INT_MAX }, "1"),
     p("lazyfree-lazy-user-del", Kind::Bool, "no"),
     p("lazyfree-lazy-user-flush", Kind::Bool, "no"),
     protected(p("dir", Kind::Str, "")),
@@ -134,7 +139,7 @@ pub static PARAMS: &[Param] = &[
     immutable(p("daemonize", Kind::Bool, "no")),
     immutable(p("pidfile", Kind::Str, "")),
     alias(p("replica-read-only", Kind::Bool, "yes"), "slave-read-only"),
-    p("io-threads", Kind::Int { min: 1, max: 128 }, "1"),
+    immutable(p("io-threads", Kind::Int { min: 1, max: 128 }, "1")),
     p("latency-tracking", Kind::Bool, "yes"),
 ];
 
@@ -167,12 +172,15 @@ impl ConfigError {
 #[derive(Clone, Debug)]
 pub struct Config {
     values: Vec<String>,
+    /// Cached from `maxmemory-policy`: true for the LFU policies (read on every key access).
+    lfu_policy: bool,
 }
 
 impl Default for Config {
     fn default() -> Self {
         Config {
             values: PARAMS.iter().map(|p| p.default.to_string()).collect(),
+            lfu_policy: false,
         }
     }
 }
@@ -254,8 +262,20 @@ impl Config {
     /// Sets a parameter from the config file or the command line (immutable ones allowed).
     pub fn set_startup(&mut self, name: &str, value: &str) -> Result<(), ConfigError> {
         let index = Self::lookup(name).ok_or(ConfigError::Unknown)?;
-        self.values[index] = Self::validate(index, value)?;
+        self.store(index, Self::validate(index, value)?);
         Ok(())
+    }
+
+    fn store(&mut self, index: usize, value: String) {
+        if PARAMS[index].name == "maxmemory-policy" {
+            self.lfu_policy = value.ends_with("lfu");
+        }
+        self.values[index] = value;
+    }
+
+    /// True when an LFU eviction policy is configured (keys then track access frequency, not recency).
+    pub fn lfu_policy(&self) -> bool {
+        self.lfu_policy
     }
 
     /// Sets a parameter at run time (`CONFIG SET`).
@@ -268,7 +288,7 @@ impl Config {
         if param.protected && !protected_allowed {
             return Err(ConfigError::Protected);
         }
-        self.values[index] = Self::validate(index, value)?;
+        self.store(index, Self::validate(index, value)?);
         Ok(())
     }
 

@@ -402,9 +402,11 @@ fn object_freq(ctx: &mut Ctx<'_>) -> CmdResult {
     if !lfu_policy(ctx) {
         return Err(CommandError::err("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."));
     }
-    if object_target(ctx).is_some() {
-        // Access frequency is not tracked yet; a fresh key's logarithmic counter starts at 5.
-        ctx.reply.integer(5);
+    let now = ctx.now_ms;
+    let decay = ctx.server.config.get_i64("lfu-decay-time");
+    if let Some(e) = object_target(ctx) {
+        let counter = crate::keyspace::access::lfu_decayed(e.access_s, now, decay);
+        ctx.reply.integer(counter as i64);
     }
     Ok(())
 }

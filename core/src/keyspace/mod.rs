@@ -2,6 +2,7 @@
 //!
 //! Owns storage and lookup of keys and the expiry index; it does not parse commands or format replies.
 
+pub mod access;
 pub mod db;
 
 pub use db::{Db, Entry, NO_EXPIRE};
