@@ -34,7 +34,7 @@ fn main() -> std::process::ExitCode {
     };
     let threads = config.get_i64("io-threads").max(1) as usize;
     let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(threads.max(std::thread::available_parallelism().map_or(1, |n| n.get())))
+        .worker_threads(threads)
         .enable_all()
         .build()
     {
