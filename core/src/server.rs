@@ -11,7 +11,7 @@ use rand::{rngs::SmallRng, Rng, SeedableRng};
 use crate::client::{ClientHandle, ClientId, Clients, ConnInfo, ReplyMode};
 use crate::commands::{self, error::error_code, CommandError, Ctx, Lookup, Registry};
 use crate::config::Config;
-use crate::keyspace::Db;
+use crate::keyspace::{access, Db};
 use crate::resp::{CommandBatch, Reply};
 
 /// Something the shell must do on the server's behalf after a batch.
@@ -310,7 +310,7 @@ impl Server {
             Some(entry) => {
                 self.stats.keyspace_hits += 1;
                 if touch {
-                    entry.access_s = (now_ms / 1000) as u32;
+                    entry.access_s = Self::touched(&self.config, &mut self.rng, entry.access_s, now_ms);
                 }
                 Some(entry)
             }
@@ -324,8 +324,28 @@ impl Server {
     /// Looks a key up for writing: expires it lazily and refreshes its access time; no hit/miss counted.
     pub fn lookup_write(&mut self, db: usize, key: &[u8], now_ms: i64) -> Option<&mut crate::keyspace::Entry> {
         let entry = self.dbs[db].get_mut(key, now_ms)?;
-        entry.access_s = (now_ms / 1000) as u32;
+        entry.access_s = Self::touched(&self.config, &mut self.rng, entry.access_s, now_ms);
         Some(entry)
+    }
+
+    /// An entry's access stamp after an access at `now_ms`, under the configured policy.
+    fn touched(config: &Config, rng: &mut SmallRng, stamp: u32, now_ms: i64) -> u32 {
+        if config.lfu_policy() {
+            let decay = config.get_i64("lfu-decay-time");
+            let factor = config.get_i64("lfu-log-factor");
+            access::lfu_touch(stamp, now_ms, decay, factor, rng.random::<f64>())
+        } else {
+            access::lru_stamp(now_ms)
+        }
+    }
+
+    /// The access stamp a key created at `now_ms` starts with.
+    pub fn new_access_stamp(&self, now_ms: i64) -> u32 {
+        if self.config.lfu_policy() {
+            access::lfu_new(now_ms)
+        } else {
+            access::lru_stamp(now_ms)
+        }
     }
 
     /// Records how many bytes wait in a client's query buffer (`CLIENT LIST qbuf=`).

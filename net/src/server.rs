@@ -171,7 +171,7 @@ impl Bound {
 
     /// Like [`Bound::bind`], but with `ephemeral_tcp` a `port` of 0 means "any free port" instead of "no
     /// TCP" (for tests and embedding).
-    pub async fn bind_with(config: Config, config_file: Option<String>, ephemeral_tcp: bool) -> io::Result<Bound> {
+    pub async fn bind_with(mut config: Config, config_file: Option<String>, ephemeral_tcp: bool) -> io::Result<Bound> {
         let port = config.get_i64("port") as u16;
         let mut tcp = Vec::new();
         if port != 0 || ephemeral_tcp {
@@ -227,6 +227,10 @@ impl Bound {
             _ => None,
         };
         let tcp_port = tcp.first().and_then(|l| l.local_addr().ok()).map_or(0, |a| a.port());
+        if ephemeral_tcp && port == 0 {
+            // `CONFIG GET port` reports the port actually chosen, as `INFO` does.
+            let _ = config.set_startup("port", &tcp_port.to_string());
+        }
         let process = ProcessInfo {
             pid: std::process::id(),
             executable: std::env::current_exe()

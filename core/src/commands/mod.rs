@@ -6,6 +6,7 @@
 //! Nothing here performs I/O; handlers write replies into the output buffer and push effects.
 
 pub mod connection;
+pub mod debug;
 pub mod error;
 pub mod expiry;
 pub mod keys;
@@ -67,9 +68,9 @@ impl Ctx<'_> {
         crate::types::number::parse_i64(self.arg(i)).ok_or(CommandError::NotInteger)
     }
 
-    /// Access time stamp for entries (seconds, truncated to 32 bits).
+    /// The access stamp for an entry created now (LRU second or LFU counter, by policy).
     pub fn access_stamp(&self) -> u32 {
-        (self.now_ms / 1000) as u32
+        self.server.new_access_stamp(self.now_ms)
     }
 }
 
@@ -116,6 +117,7 @@ impl Registry {
         keys::register(&mut r);
         expiry::register(&mut r);
         server_cmds::register(&mut r);
+        debug::register(&mut r);
         r
     }
 
@@ -184,6 +186,10 @@ impl Registry {
         };
         if !entry.subcommands.is_empty() || !entry.spec.subcommands.is_empty() {
             if argv.len() < 2 {
+                // A container with a handler of its own (COMMAND) also runs without a subcommand.
+                if let Some(h) = entry.handler.filter(|_| entry.spec.arity_ok(argv.len())) {
+                    return Lookup::Found(entry.spec, h);
+                }
                 return Lookup::WrongArity(entry.spec);
             }
             let found = entry.subcommands.iter().find(|(spec, _)| {
