@@ -201,22 +201,16 @@ impl Server {
                 close = ctx.close_after_reply;
                 result
             }
-            Lookup::UnknownCommand => Err(CommandError::Other(
-                String::from_utf8_lossy(&commands::unknown_command_message(argv))
-                    .into_owned()
-                    .into(),
-            )),
-            Lookup::UnknownSubcommand(spec) => Err(CommandError::Other(
-                String::from_utf8_lossy(&commands::unknown_subcommand_message(spec, &argv[1]))
-                    .into_owned()
-                    .into(),
-            )),
+            Lookup::UnknownCommand => Err(CommandError::Raw(commands::unknown_command_message(argv))),
+            Lookup::UnknownSubcommand(spec) => {
+                Err(CommandError::Raw(commands::unknown_subcommand_message(spec, &argv[1])))
+            }
             Lookup::WrongArity(spec) => Err(CommandError::WrongArity(spec.name)),
         };
         if let Err(e) = outcome {
             let message = e.message();
-            self.count_error(message.as_bytes());
-            Reply::new(out, client.proto).error(message.as_bytes());
+            self.count_error(&message);
+            Reply::new(out, client.proto).error(&message);
         }
         // CLIENT REPLY OFF/SKIP: drop what this command wrote.
         match client.reply_mode {
@@ -374,5 +368,63 @@ impl Server {
         for db in &self.dbs {
             db.check_invariants();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::client::{ConnInfo, ConnKind};
+
+    fn run(server: &mut Server, handle: ClientHandle, argv: &[&[u8]]) -> Vec<u8> {
+        let argv: Vec<Bytes> = argv.iter().map(|a| Bytes::copy_from_slice(a)).collect();
+        let mut out = Vec::new();
+        server.execute(handle, &argv, 1_000_000, &mut out);
+        out
+    }
+
+    fn setup() -> (Server, ClientHandle) {
+        let mut server = Server::new(Config::default(), 7, 0, ProcessInfo::default());
+        let info = ConnInfo {
+            addr: "127.0.0.1:5000".into(),
+            laddr: "127.0.0.1:6379".into(),
+            fd: 8,
+            kind: ConnKind::Tcp,
+        };
+        let handle = server.connect(info, 0);
+        (server, handle)
+    }
+
+    #[test]
+    fn dispatch_errors_echo_client_bytes() {
+        let (mut s, c) = setup();
+        assert_eq!(
+            run(&mut s, c, &[b"f\xffo", b"a\xfe"]),
+            b"-ERR unknown command 'f\xffo', with args beginning with: 'a\xfe' \r\n"
+        );
+        assert_eq!(run(&mut s, c, &[b"GET"]), b"-ERR wrong number of arguments for 'get' command\r\n");
+        assert_eq!(
+            run(&mut s, c, &[b"object", b"nope", b"k"]),
+            b"-ERR unknown subcommand 'nope'. Try OBJECT HELP.\r\n"
+        );
+        assert_eq!(s.stats.total_error_replies, 3);
+        assert_eq!(s.stats.errors_by_code, vec![(b"ERR".to_vec(), 3)]);
+    }
+
+    #[test]
+    fn active_expiry_reclaims_within_budget() {
+        let (mut s, c) = setup();
+        for i in 0..5000 {
+            run(&mut s, c, &[b"SET", format!("k{i}").as_bytes(), b"v", b"PX", b"10"]);
+        }
+        // Time is an input: move it past every TTL and let cron run a few rounds.
+        let mut rounds = 0;
+        while s.dbs[0].len() > 0 {
+            s.cron(2_000_000);
+            rounds += 1;
+            s.check_invariants();
+        }
+        assert!(rounds > 1, "one round reclaims a bounded number of keys");
+        assert_eq!(s.expired_keys(), 5000);
     }
 }

@@ -27,6 +27,8 @@ pub enum CommandError {
     WrongArity(&'static str),
     /// Any other error, its text complete with the code word (`ERR ...`).
     Other(Cow<'static, str>),
+    /// An error whose text echoes client bytes that need not be UTF-8 (unknown command names).
+    Raw(Vec<u8>),
 }
 
 impl CommandError {
@@ -36,7 +38,17 @@ impl CommandError {
     }
 
     /// The full reply text, code word first, without `-` and CRLF.
-    pub fn message(&self) -> Cow<'static, str> {
+    pub fn message(&self) -> Cow<'static, [u8]> {
+        match self {
+            CommandError::Raw(bytes) => Cow::Owned(bytes.clone()),
+            other => match other.text() {
+                Cow::Borrowed(s) => Cow::Borrowed(s.as_bytes()),
+                Cow::Owned(s) => Cow::Owned(s.into_bytes()),
+            },
+        }
+    }
+
+    fn text(&self) -> Cow<'static, str> {
         Cow::Borrowed(match self {
             CommandError::WrongType => "WRONGTYPE Operation against a key holding the wrong kind of value",
             CommandError::NotInteger => "ERR value is not an integer or out of range",
@@ -55,6 +67,7 @@ impl CommandError {
                 return Cow::Owned(format!("ERR wrong number of arguments for '{cmd}' command"));
             }
             CommandError::Other(text) => return text.clone(),
+            CommandError::Raw(bytes) => return Cow::Owned(String::from_utf8_lossy(bytes).into_owned()),
         })
     }
 }
