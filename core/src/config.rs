@@ -133,7 +133,7 @@ pub static PARAMS: &[Param] = &[
     immutable(p("logfile", Kind::Str, "")),
     p(
         "loglevel",
-        Kind::Enum(&["debug", "verbose", "notice", "warning", "nothing"]),
+        Kind::Enum(&["debug", "verbose", "notice", "warning"]),
         "notice",
     ),
     immutable(p("daemonize", Kind::Bool, "no")),
@@ -223,9 +223,8 @@ impl Config {
                 _ => Err(ConfigError::Invalid("argument must be 'yes' or 'no'".into())),
             },
             Kind::Int { min, max } => {
-                let n = value
-                    .parse::<i64>()
-                    .map_err(|_| ConfigError::Invalid("argument couldn't be parsed into an integer".into()))?;
+                let n = crate::types::number::parse_i64(value.as_bytes())
+                    .ok_or_else(|| ConfigError::Invalid("argument couldn't be parsed into an integer".into()))?;
                 if n < min || n > max {
                     return Err(ConfigError::Invalid(format!(
                         "argument must be between {min} and {max} inclusive"

@@ -419,7 +419,7 @@ mod tests {
         }
         // Time is an input: move it past every TTL and let cron run a few rounds.
         let mut rounds = 0;
-        while s.dbs[0].len() > 0 {
+        while !s.dbs[0].is_empty() {
             s.cron(2_000_000);
             rounds += 1;
             s.check_invariants();

@@ -307,9 +307,10 @@ async fn bind_tcp(addr: SocketAddr) -> io::Result<TcpListener> {
     socket.listen(511)
 }
 
+/// `uname -srm`, as `INFO server` reports it (`Linux 6.1.0 x86_64`).
 fn os_description() -> String {
-    let uname = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
-    format!("{} {} {}", std::env::consts::OS, uname.trim(), std::env::consts::ARCH)
+    let read = |name: &str| std::fs::read_to_string(format!("/proc/sys/kernel/{name}")).unwrap_or_default();
+    format!("{} {} {}", read("ostype").trim(), read("osrelease").trim(), std::env::consts::ARCH)
 }
 
 async fn accept_tcp(listener: TcpListener, shared: Arc<Shared>) {

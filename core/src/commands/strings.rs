@@ -379,9 +379,8 @@ fn append(ctx: &mut Ctx<'_>) -> CmdResult {
     let len = match ctx.server.lookup_write(db, &key, now) {
         None => {
             let stamp = ctx.access_stamp();
-            // A new key holds exactly the bytes given, like SET.
-            ctx.db()
-                .set(&key, Value::String(StringValue::Raw(value.to_vec())), false, now, stamp);
+            // A new key is stored as SET stores it (so "123" becomes an integer).
+            ctx.db().set(&key, Value::String(StringValue::from_bytes(&value)), false, now, stamp);
             value.len()
         }
         Some(entry) => {
