@@ -64,6 +64,7 @@ const fn alias(mut param: Param, alias: &'static str) -> Param {
 
 const YES_NO_LOCAL: &[&str] = &["no", "yes", "local"];
 const INT_MAX: i64 = i32::MAX as i64;
+const INT_MIN: i64 = i32::MIN as i64;
 const LONG_MAX: i64 = i64::MAX;
 
 /// Every parameter keel implements, in the order `CONFIG GET *` lists them.
@@ -126,6 +127,13 @@ pub static PARAMS: &[Param] = &[
     p("maxmemory-eviction-tenacity", Kind::Int { min: 0, max: 100 }, "10"),
     p("lfu-log-factor", Kind::Int { min: 0, max: INT_MAX }, "10"),
     p("lfu-decay-time", Kind::Int { min: 0, max: INT_MAX }, "1"),
+    alias(p("list-max-listpack-size", Kind::Int { min: INT_MIN, max: INT_MAX }, "-2"), "list-max-ziplist-size"),
+    p("list-compress-depth", Kind::Int { min: 0, max: INT_MAX }, "0"),
+    alias(p("hash-max-listpack-entries", Kind::Int { min: 0, max: LONG_MAX }, "128"), "hash-max-ziplist-entries"),
+    alias(p("hash-max-listpack-value", Kind::Memory { min: 0, max: LONG_MAX }, "64"), "hash-max-ziplist-value"),
+    p("set-max-intset-entries", Kind::Int { min: 0, max: LONG_MAX }, "512"),
+    alias(p("zset-max-listpack-entries", Kind::Int { min: 0, max: LONG_MAX }, "128"), "zset-max-ziplist-entries"),
+    alias(p("zset-max-listpack-value", Kind::Memory { min: 0, max: LONG_MAX }, "64"), "zset-max-ziplist-value"),
     p("lazyfree-lazy-user-del", Kind::Bool, "no"),
     p("lazyfree-lazy-user-flush", Kind::Bool, "no"),
     protected(p("dir", Kind::Str, "")),

@@ -342,6 +342,14 @@ impl Server {
         }
     }
 
+    /// Tells the server that `key` in database `db` was modified by a command (for WATCH). Every
+    /// command that changes a key calls this once per changed key, after the change.
+    pub fn signal_modified(&mut self, _db: usize, _key: &[u8]) {}
+
+    /// Tells the server that `key` in database `db` may now serve clients blocked on it (a push to a
+    /// list, an add to a sorted set). Called after the change, in addition to [`Server::signal_modified`].
+    pub fn signal_key_ready(&mut self, _db: usize, _key: &[u8]) {}
+
     /// Records how many bytes wait in a client's query buffer (`CLIENT LIST qbuf=`).
     pub fn clients_query_buf(&mut self, handle: ClientHandle, len: usize) {
         if let Some(mut c) = self.clients.take(handle) {

@@ -27,6 +27,7 @@ restart the server.";
 /// TTL has passed but that were not removed yet (DEBUG looks at what is stored, as the reference does).
 const BEFORE_ANY_EXPIRY: i64 = i64::MIN;
 
+/// `DEBUG HELP`'s lines, recorded from the reference server (they list subcommands keel lacks too).
 const DEBUG_HELP: &[&str] = &[
     "AOF-FLUSH-SLEEP <microsec>",
     "    Server will sleep before flushing the AOF, this is used for testing.",
@@ -170,9 +171,9 @@ fn debug(ctx: &mut Ctx<'_>) -> CmdResult {
 /// zero, negative or unrepresentable durations do not sleep.
 fn sleep(ctx: &mut Ctx<'_>) -> CmdResult {
     let micros = c_strtod(ctx.arg(2)) * 1_000_000.0;
-    // Converting to a 64-bit integer truncates; out-of-range values (and NaN) make the reference's
-    // nanosleep fail at once.
-    if micros.is_finite() && micros >= 1.0 && micros < 9.223_372_036_854_775_807e18 {
+    // Converting to a 64-bit integer truncates; values from 2^63 (`i64::MAX as f64`) up, and NaN, make
+    // the reference's nanosleep fail at once.
+    if (1.0..i64::MAX as f64).contains(&micros) {
         ctx.server.effects.push(Effect::Sleep { micros: micros as u64 });
     }
     ctx.reply.ok();
@@ -362,6 +363,12 @@ fn serialized_len(value: &Value) -> usize {
         }),
         Value::String(StringValue::Embstr(b)) => rdb_string_len(b),
         Value::String(StringValue::Raw(b)) => rdb_string_len(b),
+        // Collections: an estimate as if each element were stored as a separate RDB string (the
+        // reference serializes small collections as one listpack blob, so its figure differs).
+        Value::List(l) => rdb_len_len(l.len()) + l.iter().map(rdb_string_len).sum::<usize>(),
+        Value::Set(s) => rdb_len_len(s.len()) + s.iter().map(rdb_string_len).sum::<usize>(),
+        Value::Hash(h) => rdb_len_len(h.len()) + h.iter().map(|(f, v)| rdb_string_len(f) + rdb_string_len(v)).sum::<usize>(),
+        Value::ZSet(z) => rdb_len_len(z.len()) + z.iter().map(|(m, _)| rdb_string_len(m) + 8).sum::<usize>(),
     }
 }
 
@@ -550,6 +557,10 @@ fn mix_digest(digest: &mut Digest20, data: &[u8]) {
 fn type_code(value: &Value) -> u32 {
     match value {
         Value::String(_) => 0,
+        Value::List(_) => 1,
+        Value::Set(_) => 2,
+        Value::ZSet(_) => 3,
+        Value::Hash(_) => 4,
     }
 }
 
@@ -559,6 +570,23 @@ fn value_digest(digest: &mut Digest20, value: &Value, has_ttl: bool) {
     mix_digest(digest, &type_code(value).to_be_bytes());
     match value {
         Value::String(s) => s.with_bytes(|b| mix_digest(digest, b)),
+        // Lists are ordered: each element is mixed in turn.
+        Value::List(l) => l.iter().for_each(|e| mix_digest(digest, e)),
+        // Sets are unordered: each member's hash is XORed in.
+        Value::Set(s) => s.iter().for_each(|m| xor_digest(digest, m)),
+        // Hashes and sorted sets: each pair gets its own digest, XORed in so order does not matter.
+        Value::Hash(h) => h.iter().for_each(|(f, v)| {
+            let mut pair = [0u8; 20];
+            mix_digest(&mut pair, f);
+            mix_digest(&mut pair, v);
+            xor_digest(digest, &pair);
+        }),
+        Value::ZSet(z) => z.iter().for_each(|(m, score)| {
+            let mut pair = [0u8; 20];
+            mix_digest(&mut pair, m);
+            mix_digest(&mut pair, number::format_g(score, 17).as_bytes());
+            xor_digest(digest, &pair);
+        }),
     }
     if has_ttl {
         xor_digest(digest, b"!!expire!!");
@@ -617,6 +645,8 @@ fn protocol(ctx: &mut Ctx<'_>) -> CmdResult {
     match name.to_ascii_lowercase().as_slice() {
         b"string" => r.bulk(b"Hello World"),
         b"integer" => r.integer(12345),
+        // The reference's sample value, not an approximation of pi.
+        #[allow(clippy::approx_constant)]
         b"double" => r.double(3.141),
         b"bignum" => r.big_number(b"1234567999999999999999999999999999999"),
         b"null" => r.null(),
@@ -665,4 +695,357 @@ fn protocol(ctx: &mut Ctx<'_>) -> CmdResult {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::client::{ClientHandle, ConnInfo, ConnKind};
+    use crate::config::Config;
+    use crate::server::{ProcessInfo, Server};
+    use bytes::Bytes;
+
+    /// When the test clients connect, in Unix ms.
+    const T0: i64 = 1_700_000_000_000;
+
+    fn tcp(addr: &str) -> ConnInfo {
+        ConnInfo {
+            addr: addr.to_string(),
+            laddr: "127.0.0.1:6379".to_string(),
+            fd: 8,
+            kind: ConnKind::Tcp,
+        }
+    }
+
+    /// A server with `enable-debug-command` set to `setting`.
+    fn server_with(setting: &str) -> Server {
+        let mut config = Config::default();
+        config.set_startup("enable-debug-command", setting).unwrap();
+        Server::new(config, 1, T0, ProcessInfo::default())
+    }
+
+    fn server() -> (Server, ClientHandle) {
+        let mut s = server_with("yes");
+        let c = s.connect(tcp("10.1.2.3:5000"), T0);
+        (s, c)
+    }
+
+    fn exec_at(s: &mut Server, h: ClientHandle, args: &[&[u8]], now_ms: i64) -> String {
+        let argv: Vec<Bytes> = args.iter().map(|a| Bytes::copy_from_slice(a)).collect();
+        let mut out = Vec::new();
+        s.execute(h, &argv, now_ms * 1000, &mut out);
+        String::from_utf8_lossy(&out).into_owned()
+    }
+
+    /// Runs a space-separated command at `T0` and returns the reply as text.
+    fn run(s: &mut Server, h: ClientHandle, line: &str) -> String {
+        let args: Vec<&[u8]> = line.split(' ').map(str::as_bytes).collect();
+        exec_at(s, h, &args, T0)
+    }
+
+    #[test]
+    fn refused_unless_enabled_for_this_connection() {
+        let refused = format!("-{NOT_ALLOWED}\r\n");
+        let mut s = server_with("no");
+        let c = s.connect(tcp("127.0.0.1:5000"), T0);
+        assert_eq!(run(&mut s, c, "DEBUG HELP"), refused);
+        // Arity is checked first, as by the reference server.
+        assert_eq!(
+            run(&mut s, c, "DEBUG"),
+            "-ERR wrong number of arguments for 'debug' command\r\n"
+        );
+
+        let mut s = server_with("local");
+        let local = s.connect(tcp("127.0.0.1:5000"), T0);
+        let local6 = s.connect(tcp("[::1]:5000"), T0);
+        let unix = s.connect(
+            ConnInfo {
+                kind: ConnKind::Unix,
+                ..tcp("/tmp/keel.sock")
+            },
+            T0,
+        );
+        let other = s.connect(tcp("127.0.0.2:5000"), T0);
+        for c in [local, local6, unix] {
+            assert_eq!(run(&mut s, c, "DEBUG SET-ACTIVE-EXPIRE 1"), "+OK\r\n");
+        }
+        assert_eq!(run(&mut s, other, "DEBUG SET-ACTIVE-EXPIRE 1"), refused);
+        assert!(NOT_ALLOWED.contains("option is set to \"local\", you can run it from a local connection, otherwise"));
+    }
+
+    #[test]
+    fn help_and_unknown_subcommands() {
+        let (mut s, c) = server();
+        let help = run(&mut s, c, "debug help");
+        assert!(help.starts_with("*106\r\n+DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n"));
+        assert!(help.ends_with("+HELP\r\n+    Prints this help.\r\n"));
+        for (line, sub) in [
+            ("DEBUG foo", "foo"),
+            ("DEBUG sleep", "sleep"),
+            ("DEBUG SET-ACTIVE-EXPIRE 1 2", "SET-ACTIVE-EXPIRE"),
+            ("debug digest x", "digest"),
+            ("debug object a b", "object"),
+            ("DEBUG PROTOCOL", "PROTOCOL"),
+            ("DEBUG help x", "help"),
+        ] {
+            assert_eq!(
+                run(&mut s, c, line),
+                format!("-ERR unknown subcommand or wrong number of arguments for '{sub}'. Try DEBUG HELP.\r\n"),
+                "{line}"
+            );
+        }
+    }
+
+    #[test]
+    fn sleep_and_active_expire() {
+        let (mut s, c) = server();
+        for (arg, micros) in [
+            ("0.01", Some(10_000)),
+            ("1e-3", Some(1_000)),
+            (" 2", Some(2_000_000)),
+            ("0x10", Some(16_000_000)),
+        ] {
+            assert_eq!(exec_at(&mut s, c, &[b"DEBUG", b"SLEEP", arg.as_bytes()], T0), "+OK\r\n");
+            assert_eq!(
+                s.take_effects(),
+                micros
+                    .map(|m| Effect::Sleep { micros: m })
+                    .into_iter()
+                    .collect::<Vec<_>>()
+            );
+        }
+        for arg in ["abc", "-1", "0", "inf", "nan"] {
+            assert_eq!(run(&mut s, c, &format!("DEBUG SLEEP {arg}")), "+OK\r\n");
+            assert!(s.take_effects().is_empty(), "{arg}");
+        }
+        for (arg, enabled) in [
+            ("0", false),
+            ("1", true),
+            ("x", false),
+            ("2", true),
+            ("  -3z", true),
+            ("4294967296", false),
+        ] {
+            assert_eq!(
+                exec_at(&mut s, c, &[b"DEBUG", b"set-active-expire", arg.as_bytes()], T0),
+                "+OK\r\n"
+            );
+            assert_eq!(s.active_expire_enabled, enabled, "{arg}");
+        }
+    }
+
+    #[test]
+    fn c_number_parsing() {
+        assert_eq!(c_strtod(b"1.5xyz"), 1.5);
+        assert_eq!(c_strtod(b"  -2.5e1"), -25.0);
+        assert_eq!(c_strtod(b".5"), 0.5);
+        assert_eq!(c_strtod(b"5."), 5.0);
+        assert_eq!(c_strtod(b"1e"), 1.0);
+        assert_eq!(c_strtod(b"."), 0.0);
+        assert_eq!(c_strtod(b"0x1p4"), 16.0);
+        assert_eq!(c_strtod(b"0xg"), 0.0);
+        assert_eq!(c_strtod(b"Infinity"), f64::INFINITY);
+        assert_eq!(c_atoi(b"  +42abc"), 42);
+        assert_eq!(c_atoi(b"99999999999999999999"), -1);
+        assert_eq!(c_atoi(b""), 0);
+    }
+
+    #[test]
+    fn digests_match_the_reference() {
+        let (mut s, c) = server();
+        let zeros = "0".repeat(40);
+        assert_eq!(run(&mut s, c, "DEBUG DIGEST"), format!("+{zeros}\r\n"));
+        assert_eq!(
+            run(&mut s, c, "DEBUG DIGEST-VALUE nokey"),
+            format!("*1\r\n+{zeros}\r\n")
+        );
+        assert_eq!(run(&mut s, c, "DEBUG DIGEST-VALUE"), "*0\r\n");
+        run(&mut s, c, "SET a 1");
+        // Recorded from the reference server for the same data.
+        assert_eq!(
+            run(&mut s, c, "DEBUG DIGEST"),
+            "+943d800368fb9c0e951138f1bc0e313ac769d91f\r\n"
+        );
+        assert_eq!(
+            run(&mut s, c, "DEBUG DIGEST-VALUE a nokey"),
+            format!("*2\r\n+b4fc66738120fba0b5aa500ab5c2bf89cea1c5da\r\n+{zeros}\r\n")
+        );
+        run(&mut s, c, "SET b hello");
+        assert_eq!(
+            run(&mut s, c, "DEBUG DIGEST"),
+            "+2539797405e828ad7a3aa48c536b3eaf2803a421\r\n"
+        );
+        run(&mut s, c, &format!("SET c {}", "x".repeat(100)));
+        assert_eq!(
+            run(&mut s, c, "DEBUG DIGEST"),
+            "+8c9caeb1d4d8c42c245e3351f0cf8cc62cdcc36e\r\n"
+        );
+        s.dbs[0].set_expire(b"b", 99_999_999_999_999);
+        assert_eq!(
+            run(&mut s, c, "DEBUG DIGEST"),
+            "+cf3810508d31f56ce64aeb2317aa16cb8b569e4d\r\n"
+        );
+        assert_eq!(
+            run(&mut s, c, "DEBUG DIGEST-VALUE b"),
+            "*1\r\n+d037c4eb8a8b36b602fbced4000daeab0714c1e3\r\n"
+        );
+        run(&mut s, c, "SELECT 5");
+        run(&mut s, c, "SET z -42");
+        assert_eq!(
+            run(&mut s, c, "DEBUG DIGEST"),
+            "+a92f88ec287449e8e87133461c0af61c7fada2ac\r\n"
+        );
+
+        // The same key in another database digests differently.
+        let (mut s, c) = server();
+        run(&mut s, c, "SELECT 1");
+        run(&mut s, c, "SET k v");
+        assert_eq!(
+            run(&mut s, c, "DEBUG DIGEST"),
+            "+3efb24844f90383a755c8c3b3dd4be484730a360\r\n"
+        );
+    }
+
+    #[test]
+    fn digest_sees_keys_whose_ttl_passed() {
+        let (mut s, c) = server();
+        run(&mut s, c, "SET a 1");
+        s.dbs[0].set_expire(b"a", T0 + 10);
+        let before = run(&mut s, c, "DEBUG DIGEST");
+        assert_ne!(before, format!("+{}\r\n", "0".repeat(40)));
+        let later = exec_at(&mut s, c, &[b"DEBUG", b"DIGEST"], T0 + 1_000);
+        assert_eq!(before, later);
+        assert!(exec_at(&mut s, c, &[b"DEBUG", b"OBJECT", b"a"], T0 + 1_000).starts_with("+Value at:0x"));
+    }
+
+    /// The fields of a DEBUG OBJECT reply after the address.
+    fn object_fields(s: &mut Server, c: ClientHandle, key: &str) -> String {
+        let reply = run(s, c, &format!("DEBUG OBJECT {key}"));
+        let rest = reply.strip_prefix("+Value at:0x").expect("status reply");
+        rest.split_once(' ').map(|(_, r)| r.to_string()).unwrap_or_default()
+    }
+
+    #[test]
+    fn object_reports_encoding_and_rdb_size() {
+        let (mut s, c) = server();
+        // (value, refcount, encoding, serializedlength) recorded from the reference server.
+        let cases: [(String, u64, &str, usize); 12] = [
+            ("123".into(), 2_147_483_647, "int", 2),
+            ("12345678901".into(), 1, "int", 12),
+            ("-5".into(), 1, "int", 2),
+            ("9999".into(), 2_147_483_647, "int", 3),
+            ("10000".into(), 1, "int", 3),
+            ("hello".into(), 1, "embstr", 6),
+            ("x".repeat(44), 1, "embstr", 12),
+            ("x".repeat(45), 1, "raw", 12),
+            ("ab".repeat(30), 1, "raw", 13),
+            ("0123".into(), 1, "embstr", 5),
+            ("1".repeat(20), 1, "embstr", 21),
+            ("abc".repeat(100), 1, "raw", 18),
+        ];
+        for (i, (value, refcount, encoding, len)) in cases.iter().enumerate() {
+            run(&mut s, c, &format!("SET k{i} {value}"));
+            assert_eq!(
+                object_fields(&mut s, c, &format!("k{i}")),
+                format!(
+                    "refcount:{refcount} encoding:{encoding} serializedlength:{len} lru:5501184 lru_seconds_idle:0\r\n"
+                ),
+                "{value}"
+            );
+        }
+        let later = exec_at(&mut s, c, &[b"DEBUG", b"OBJECT", b"k5"], T0 + 42_000);
+        assert!(later.ends_with(" lru:5501184 lru_seconds_idle:42\r\n"), "{later}");
+        assert_eq!(run(&mut s, c, "DEBUG OBJECT nokey"), "-ERR no such key\r\n");
+    }
+
+    #[test]
+    fn lzf_sizes_match_the_reference() {
+        // Deterministic inputs and the serialized length the reference server reported for each.
+        let cyc = |n: usize, mul: usize, modulo: usize| -> Vec<u8> {
+            (0..n).map(|i| (i * mul % modulo) as u8 + b'a').collect()
+        };
+        let lcg = |n: usize, seed: u64| -> Vec<u8> {
+            let mut x = seed;
+            (0..n)
+                .map(|_| {
+                    x = (x * 1_103_515_245 + 12_345) % (1 << 31);
+                    (x >> 16) as u8
+                })
+                .collect()
+        };
+        let cases: Vec<(Vec<u8>, usize)> = vec![
+            (vec![b'x'; 21], 9),
+            (vec![b'x'; 25], 12),
+            (vec![b'x'; 100], 13),
+            (vec![b'x'; 300], 16),
+            (vec![b'x'; 1000], 22),
+            (vec![b'x'; 5000], 67),
+            (cyc(50, 7, 26), 37),
+            (cyc(200, 7, 26), 38),
+            (cyc(1000, 7, 26), 47),
+            (cyc(20000, 7, 26), 267),
+            (cyc(300, 3, 11), 26),
+            (lcg(24, 24), 25),
+            (lcg(100, 100), 102),
+            (lcg(500, 500), 502),
+            (lcg(3000, 3000), 3002),
+            (b"hello world ".repeat(10), 24),
+        ];
+        for (input, want) in cases {
+            let value = Value::String(StringValue::from_bytes(&input));
+            assert_eq!(serialized_len(&value), want, "{} bytes", input.len());
+        }
+    }
+
+    #[test]
+    fn protocol_samples_in_both_protocols() {
+        let (mut s, c) = server();
+        let c3 = s.connect(tcp("10.1.2.3:5001"), T0);
+        run(&mut s, c3, "HELLO 3");
+        let cases = [
+            ("string", "$11\r\nHello World\r\n", "$11\r\nHello World\r\n"),
+            ("integer", ":12345\r\n", ":12345\r\n"),
+            ("double", "$5\r\n3.141\r\n", ",3.141\r\n"),
+            (
+                "bignum",
+                "$37\r\n1234567999999999999999999999999999999\r\n",
+                "(1234567999999999999999999999999999999\r\n",
+            ),
+            ("null", "$-1\r\n", "_\r\n"),
+            ("array", "*3\r\n:0\r\n:1\r\n:2\r\n", "*3\r\n:0\r\n:1\r\n:2\r\n"),
+            ("set", "*3\r\n:0\r\n:1\r\n:2\r\n", "~3\r\n:0\r\n:1\r\n:2\r\n"),
+            (
+                "map",
+                "*6\r\n:0\r\n:0\r\n:1\r\n:1\r\n:2\r\n:0\r\n",
+                "%3\r\n:0\r\n#f\r\n:1\r\n#t\r\n:2\r\n#f\r\n",
+            ),
+            (
+                "attrib",
+                "$39\r\nSome real reply following the attribute\r\n",
+                "|1\r\n$14\r\nkey-popularity\r\n*2\r\n$7\r\nkey:123\r\n:90\r\n$39\r\nSome real reply following the attribute\r\n",
+            ),
+            (
+                "push",
+                "-ERR RESP2 is not supported by this command\r\n",
+                ">2\r\n$16\r\nserver-cpu-usage\r\n:42\r\n$40\r\nSome real reply following the push reply\r\n",
+            ),
+            (
+                "verbatim",
+                "$25\r\nThis is a verbatim\nstring\r\n",
+                "=29\r\ntxt:This is a verbatim\nstring\r\n",
+            ),
+            ("true", ":1\r\n", "#t\r\n"),
+            ("false", ":0\r\n", "#f\r\n"),
+            ("STRING", "$11\r\nHello World\r\n", "$11\r\nHello World\r\n"),
+        ];
+        for (name, resp2, resp3) in cases {
+            assert_eq!(run(&mut s, c, &format!("DEBUG PROTOCOL {name}")), resp2, "{name}");
+            assert_eq!(run(&mut s, c3, &format!("DEBUG PROTOCOL {name}")), resp3, "{name}");
+        }
+        assert_eq!(
+            run(&mut s, c, "DEBUG PROTOCOL foo"),
+            "-ERR Wrong protocol type name. Please use one of the following: \
+             string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false\r\n"
+        );
+    }
 }

@@ -9,11 +9,15 @@ pub mod connection;
 pub mod debug;
 pub mod error;
 pub mod expiry;
+pub mod hashes;
 pub mod keys;
+pub mod lists;
 pub mod server_cmds;
+pub mod sets;
 pub mod spec;
 pub mod spec_data;
 pub mod strings;
+pub mod zsets;
 
 use bytes::Bytes;
 use hashbrown::HashMap;
@@ -117,6 +121,10 @@ impl Registry {
         keys::register(&mut r);
         expiry::register(&mut r);
         server_cmds::register(&mut r);
+        lists::register(&mut r);
+        hashes::register(&mut r);
+        sets::register(&mut r);
+        zsets::register(&mut r);
         debug::register(&mut r);
         r
     }

@@ -40,7 +40,6 @@ fn read_string<'c>(ctx: &'c mut Ctx<'_>, key: &[u8]) -> Result<Option<&'c mut St
         None => Ok(None),
         Some(entry) => match &mut entry.value {
             Value::String(s) => Ok(Some(s)),
-            #[allow(unreachable_patterns)]
             _ => Err(CommandError::WrongType),
         },
     }
@@ -55,7 +54,6 @@ fn reply_value(ctx: &mut Ctx<'_>, key: &[u8]) -> CmdResult {
             Value::String(StringValue::Int(n)) => ctx.reply.bulk_i64(*n),
             Value::String(StringValue::Embstr(b)) => ctx.reply.bulk(b),
             Value::String(StringValue::Raw(b)) => ctx.reply.bulk(b),
-            #[allow(unreachable_patterns)]
             _ => return Err(CommandError::WrongType),
         },
     }
@@ -313,8 +311,7 @@ fn mget(ctx: &mut Ctx<'_>) -> CmdResult {
         match ctx.server.lookup_read(ctx.client.db, &ctx.argv[i], ctx.now_ms, touch) {
             Some(entry) => match &entry.value {
                 Value::String(s) => s.with_bytes(|b| ctx.reply.bulk(b)),
-                #[allow(unreachable_patterns)]
-                _ => ctx.reply.null(),
+                    _ => ctx.reply.null(),
             },
             None => ctx.reply.null(),
         }
@@ -384,13 +381,17 @@ fn append(ctx: &mut Ctx<'_>) -> CmdResult {
             value.len()
         }
         Some(entry) => {
-            let Value::String(s) = &entry.value;
+            let Value::String(s) = &entry.value else {
+                return Err(CommandError::WrongType);
+            };
             let current = s.len() as u64;
             check_length(ctx, current, value.len() as u64)?;
             let Some(entry) = ctx.server.lookup_write(db, &key, now) else {
                 return Err(CommandError::NoSuchKey);
             };
-            let Value::String(s) = &mut entry.value;
+            let Value::String(s) = &mut entry.value else {
+                return Err(CommandError::WrongType);
+            };
             let raw = s.make_raw();
             raw.extend_from_slice(&value);
             raw.len()
@@ -416,7 +417,9 @@ fn incr_by(ctx: &mut Ctx<'_>, delta: i64) -> CmdResult {
     let current = match ctx.server.lookup_write(db, &key, now) {
         None => 0,
         Some(entry) => {
-            let Value::String(s) = &entry.value;
+            let Value::String(s) = &entry.value else {
+                return Err(CommandError::WrongType);
+            };
             s.as_i64().ok_or(CommandError::NotInteger)?
         }
     };
@@ -462,7 +465,6 @@ fn incrbyfloat(ctx: &mut Ctx<'_>) -> CmdResult {
         Some(entry) => match &entry.value {
             Value::String(StringValue::Int(n)) => Ok(longdouble::incr(Operand::Int(*n), &ctx.argv[2])),
             Value::String(s) => Ok(s.with_bytes(|b| longdouble::incr(Operand::Text(b), &ctx.argv[2]))),
-            #[allow(unreachable_patterns)]
             _ => Err(CommandError::WrongType),
         },
     }?;
@@ -528,7 +530,9 @@ fn setrange(ctx: &mut Ctx<'_>) -> CmdResult {
     let current_len = match ctx.server.lookup_write(db, &key, now) {
         None => None,
         Some(entry) => {
-            let Value::String(s) = &entry.value;
+            let Value::String(s) = &entry.value else {
+                return Err(CommandError::WrongType);
+            };
             Some(s.len())
         }
     };
@@ -552,7 +556,9 @@ fn setrange(ctx: &mut Ctx<'_>) -> CmdResult {
             let Some(entry) = ctx.server.lookup_write(db, &key, now) else {
                 return Err(CommandError::NoSuchKey);
             };
-            let Value::String(s) = &mut entry.value;
+            let Value::String(s) = &mut entry.value else {
+                return Err(CommandError::WrongType);
+            };
             let raw = s.make_raw();
             if raw.len() < offset + value.len() {
                 raw.resize(offset + value.len(), 0);

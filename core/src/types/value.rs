@@ -1,12 +1,24 @@
 //! The value held by one key.
 
+use super::hash::HashValue;
+use super::list::ListValue;
+use super::set::SetValue;
 use super::string::StringValue;
+use super::zset::ZSetValue;
 
 /// What a key holds. One variant per data type; each type's module owns its representation.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
     /// A string (binary-safe bytes, or an integer stored compactly).
     String(StringValue),
+    /// A list of byte strings.
+    List(ListValue),
+    /// A map of fields to values.
+    Hash(HashValue),
+    /// A set of distinct byte strings.
+    Set(SetValue),
+    /// A set of members ordered by score.
+    ZSet(ZSetValue),
 }
 
 impl Value {
@@ -14,6 +26,10 @@ impl Value {
     pub fn type_name(&self) -> &'static str {
         match self {
             Value::String(_) => "string",
+            Value::List(_) => "list",
+            Value::Hash(_) => "hash",
+            Value::Set(_) => "set",
+            Value::ZSet(_) => "zset",
         }
     }
 
@@ -21,6 +37,10 @@ impl Value {
     pub fn encoding_name(&self) -> &'static str {
         match self {
             Value::String(s) => s.encoding_name(),
+            Value::List(l) => l.encoding_name(),
+            Value::Hash(h) => h.encoding_name(),
+            Value::Set(s) => s.encoding_name(),
+            Value::ZSet(z) => z.encoding_name(),
         }
     }
 
@@ -28,6 +48,10 @@ impl Value {
     pub fn heap_size(&self) -> usize {
         match self {
             Value::String(s) => s.heap_size(),
+            Value::List(l) => l.heap_size(),
+            Value::Hash(h) => h.heap_size(),
+            Value::Set(s) => s.heap_size(),
+            Value::ZSet(z) => z.heap_size(),
         }
     }
 }
