@@ -2,7 +2,7 @@
 //! SHUTDOWN, FUNCTION FLUSH/HELP and SCRIPT FLUSH/HELP.
 //!
 //! Owns these commands' argument rules, reply layouts and error texts (recorded from the reference
-//! server), the INFO section texts, and command introspection over the registry: only what keel
+//! server; the HELP texts are keel's own, listing only what keel implements), the INFO section texts, and command introspection over the registry: only what keel
 //! implements is reported. Also owns helpers other administrative commands share: help replies, the
 //! subcommand syntax error and the "local connection" test behind `enable-*-command` and protected
 //! configs.
@@ -168,12 +168,14 @@ impl Sections {
         s
     }
 
+    /// Adds the default sections.
     fn add_defaults(&mut self) {
         for name in DEFAULT_SECTIONS {
             self.add(name);
         }
     }
 
+    /// Adds one section, once.
     fn add(&mut self, name: &str) {
         if !self.names.iter().any(|n| n == name) {
             self.names.push(name.to_string());
@@ -188,8 +190,14 @@ impl Sections {
 
 /// `INFO`'s rendering of a byte count: `B`, then `K`, `M`, `G`, `T`, `P` with two decimals.
 fn bytes_to_human(n: u64) -> String {
-    const UNITS: [(u64, &str); 5] = [(1 << 10, "K"), (1 << 20, "M"), (1 << 30, "G"), (1 << 40, "T"), (1 << 50, "P")];
-    if n < 1024 || n >= 1 << 60 {
+    const UNITS: [(u64, &str); 5] = [
+        (1 << 10, "K"),
+        (1 << 20, "M"),
+        (1 << 30, "G"),
+        (1 << 40, "T"),
+        (1 << 50, "P"),
+    ];
+    if !(1024..1 << 60).contains(&n) {
         return format!("{n}B");
     }
     let (div, unit) = UNITS
@@ -254,6 +262,7 @@ fn master_replid(run_id: &str) -> String {
     hex(&h.finalize())
 }
 
+/// `# Server`: version, process and clock facts, plus keel's own version.
 fn info_server(ctx: &Ctx<'_>, out: &mut String) {
     let s = &*ctx.server;
     let now_s = ctx.now_ms.div_euclid(1000);
@@ -313,6 +322,7 @@ fn info_server(ctx: &Ctx<'_>, out: &mut String) {
 /// The reference server's LRU clock: Unix seconds modulo 2^24.
 pub(crate) const LRU_CLOCK_MAX: i64 = (1 << 24) - 1;
 
+/// `# Clients`.
 fn info_clients(ctx: &Ctx<'_>, out: &mut String) {
     let s = &*ctx.server;
     let max_input = s
@@ -339,6 +349,7 @@ fn info_clients(ctx: &Ctx<'_>, out: &mut String) {
     );
 }
 
+/// `# Memory`, from the figures the shell measures; what keel does not measure reads 0.
 fn info_memory(ctx: &Ctx<'_>, out: &mut String) {
     let s = &*ctx.server;
     let m = s.memory;
@@ -421,6 +432,7 @@ fn info_memory(ctx: &Ctx<'_>, out: &mut String) {
     );
 }
 
+/// `# Persistence`.
 fn info_persistence(ctx: &Ctx<'_>, out: &mut String) {
     // No persistence yet: the values the reference server reports with saving and AOF disabled and no
     // save ever attempted (its last-save time is the start time).
@@ -461,6 +473,7 @@ fn info_persistence(ctx: &Ctx<'_>, out: &mut String) {
     );
 }
 
+/// `# Stats`.
 fn info_stats(ctx: &Ctx<'_>, out: &mut String) {
     let s = &*ctx.server;
     let st = &s.stats;
@@ -532,6 +545,7 @@ fn info_stats(ctx: &Ctx<'_>, out: &mut String) {
     );
 }
 
+/// `# Replication`: always a master without replicas.
 fn info_replication(ctx: &Ctx<'_>, out: &mut String) {
     let _ = write!(
         out,
@@ -551,6 +565,7 @@ fn info_replication(ctx: &Ctx<'_>, out: &mut String) {
     );
 }
 
+/// `# CPU`.
 fn info_cpu(out: &mut String) {
     // The shell does not measure CPU time yet.
     out.push_str(
@@ -564,6 +579,7 @@ fn info_cpu(out: &mut String) {
     );
 }
 
+/// `# Errorstats`: error replies by code.
 fn info_errorstats(ctx: &Ctx<'_>, out: &mut String) {
     out.push_str("# Errorstats\r\n");
     // The reference server keeps them in a radix tree: listed in byte order of the code.
@@ -579,6 +595,7 @@ fn info_errorstats(ctx: &Ctx<'_>, out: &mut String) {
     }
 }
 
+/// `# Keyspace`: one line per database holding keys.
 fn info_keyspace(ctx: &Ctx<'_>, out: &mut String) {
     out.push_str("# Keyspace\r\n");
     for (i, db) in ctx.server.dbs.iter().enumerate() {
@@ -619,7 +636,9 @@ fn info_text(ctx: &Ctx<'_>, args: &[Bytes]) -> String {
     // Commandstats and Latencystats come here in the reference server; keel does not track per-command
     // calls or latencies yet, so those sections are left out rather than shown empty.
     section(&mut out, "errorstats", &|o| info_errorstats(ctx, o));
-    section(&mut out, "cluster", &|o| o.push_str("# Cluster\r\ncluster_enabled:0\r\n"));
+    section(&mut out, "cluster", &|o| {
+        o.push_str("# Cluster\r\ncluster_enabled:0\r\n")
+    });
     section(&mut out, "keyspace", &|o| info_keyspace(ctx, o));
     out
 }
@@ -644,15 +663,14 @@ fn time(ctx: &mut Ctx<'_>) -> CmdResult {
 // CONFIG
 // ---------------------------------------------------------------------------------------------------
 
+/// `CONFIG HELP`'s lines: the subcommands keel implements, in keel's words.
 const CONFIG_HELP: &[&str] = &[
-    "GET <pattern>",
-    "    Return parameters matching the glob-like <pattern> and their values.",
-    "SET <directive> <value>",
-    "    Set the configuration <directive> to <value>.",
+    "GET <pattern> [<pattern> ...]",
+    "    Every parameter whose name or alias matches a glob <pattern>, with its value.",
     "RESETSTAT",
-    "    Reset statistics reported by the INFO command.",
-    "REWRITE",
-    "    Rewrite the configuration file.",
+    "    Zero the counters INFO reports.",
+    "SET <parameter> <value> [<parameter> <value> ...]",
+    "    Change parameters at run time: all values are checked first, and none changes if one is refused.",
 ];
 
 /// CONFIG GET parameter [parameter ...]
@@ -704,10 +722,7 @@ fn config_set(ctx: &mut Ctx<'_>) -> CmdResult {
     if ctx.argc() % 2 == 1 {
         return Err(CommandError::Syntax);
     }
-    let protected_ok = protected_action_allowed(
-        ctx.server.config.get("enable-protected-configs"),
-        &ctx.client.info,
-    );
+    let protected_ok = protected_action_allowed(ctx.server.config.get("enable-protected-configs"), &ctx.client.info);
     let mut targets: Vec<SetTarget> = Vec::new();
     let mut problem: Option<CommandError> = None;
     for pair in ctx.argv[2..].chunks(2) {
@@ -716,7 +731,11 @@ fn config_set(ctx: &mut Ctx<'_>) -> CmdResult {
         let Some(index) = index else {
             if problem.is_none() {
                 problem = Some(CommandError::Other(
-                    format!("ERR Unknown option or number of arguments for CONFIG SET - '{}'", c_text(given)).into(),
+                    format!(
+                        "ERR Unknown option or number of arguments for CONFIG SET - '{}'",
+                        c_text(given)
+                    )
+                    .into(),
                 ));
             }
             continue;
@@ -727,7 +746,11 @@ fn config_set(ctx: &mut Ctx<'_>) -> CmdResult {
         let param = &PARAMS[index];
         let failed = |reason: &str| {
             CommandError::Other(
-                format!("ERR CONFIG SET failed (possibly related to argument '{}') - {reason}", c_text(given)).into(),
+                format!(
+                    "ERR CONFIG SET failed (possibly related to argument '{}') - {reason}",
+                    c_text(given)
+                )
+                .into(),
             )
         };
         if !param.mutable {
@@ -760,7 +783,12 @@ fn config_set(ctx: &mut Ctx<'_>) -> CmdResult {
     for t in &mut targets {
         let mut value = Config::validate(t.index, &t.value).map_err(|e| {
             CommandError::Other(
-                format!("ERR CONFIG SET failed (possibly related to argument '{}') - {}", t.name, e.reason()).into(),
+                format!(
+                    "ERR CONFIG SET failed (possibly related to argument '{}') - {}",
+                    t.name,
+                    e.reason()
+                )
+                .into(),
             )
         })?;
         if PARAMS[t.index].name == "hz" {
@@ -810,35 +838,35 @@ fn config_help(ctx: &mut Ctx<'_>) -> CmdResult {
 // COMMAND
 // ---------------------------------------------------------------------------------------------------
 
+/// `COMMAND HELP`'s lines: the subcommands keel implements, in keel's words.
 const COMMAND_HELP: &[&str] = &[
-    "(no subcommand)",
-    "    Return details about all Redis commands.",
+    "(without a subcommand)",
+    "    Details of every command keel implements.",
     "COUNT",
-    "    Return the total number of commands in this Redis server.",
-    "LIST",
-    "    Return a list of all commands in this Redis server.",
-    "INFO [<command-name> ...]",
-    "    Return details about multiple Redis commands.",
-    "    If no command names are given, documentation details for all",
-    "    commands are returned.",
+    "    How many commands keel implements.",
     "DOCS [<command-name> ...]",
-    "    Return documentation details about multiple Redis commands.",
-    "    If no command names are given, documentation details for all",
-    "    commands are returned.",
-    "GETKEYS <full-command>",
-    "    Return the keys from a full Redis command.",
-    "GETKEYSANDFLAGS <full-command>",
-    "    Return the keys and the access flags from a full Redis command.",
+    "    Documentation of the named commands (unknown names are left out), or of all of them.",
+    "GETKEYS <command> [<arg> ...]",
+    "    Which arguments of the given command line are keys.",
+    "GETKEYSANDFLAGS <command> [<arg> ...]",
+    "    Like GETKEYS, with the access flags of each key.",
+    "INFO [<command-name> ...]",
+    "    Details of the named commands (null for unknown names), or of all of them.",
+    "LIST [FILTERBY (MODULE <name>|ACLCAT <category>|PATTERN <glob>)]",
+    "    Names of the commands and subcommands keel implements, optionally filtered.",
 ];
 
 /// A command or subcommand as introspection reports it: its spec and, for a container, the
 /// subcommands keel registers, in the recorded table's order.
 struct Listed {
+    /// The command's spec.
     spec: &'static CommandSpec,
+    /// Its registered subcommands.
     subs: Vec<&'static CommandSpec>,
 }
 
 impl Listed {
+    /// A registered command with its registered subcommands.
     fn of_entry(e: &Entry) -> Listed {
         let subs = e
             .spec
@@ -849,6 +877,7 @@ impl Listed {
         Listed { spec: e.spec, subs }
     }
 
+    /// A subcommand.
     fn leaf(spec: &'static CommandSpec) -> Listed {
         Listed { spec, subs: Vec::new() }
     }
@@ -863,11 +892,12 @@ fn all_commands(registry: &Registry) -> Vec<Listed> {
 
 /// The subcommand `sub` among an entry's registered ones, case-insensitively.
 fn registered_sub(entry: &Entry, sub: &[u8]) -> Option<&'static CommandSpec> {
-    entry
-        .subcommands
-        .iter()
-        .map(|(spec, _)| *spec)
-        .find(|spec| spec.name.rsplit('|').next().is_some_and(|s| s.as_bytes().eq_ignore_ascii_case(sub)))
+    entry.subcommands.iter().map(|(spec, _)| *spec).find(|spec| {
+        spec.name
+            .rsplit('|')
+            .next()
+            .is_some_and(|s| s.as_bytes().eq_ignore_ascii_case(sub))
+    })
 }
 
 /// Resolves `name` or `container|sub` the way COMMAND INFO and COMMAND DOCS do (exactly one level).
@@ -1063,22 +1093,27 @@ fn command_docs(ctx: &mut Ctx<'_>) -> CmdResult {
 
 /// The filter of `COMMAND LIST FILTERBY`.
 enum ListFilter {
+    /// Every command.
     None,
+    /// Commands of a module (there are none).
     Module,
+    /// Commands in an ACL category (named without `@`).
     AclCat(Vec<u8>),
+    /// Names matching a glob pattern, case-insensitively.
     Pattern(Vec<u8>),
 }
 
 impl ListFilter {
+    /// Whether the command or subcommand is listed.
     fn keeps(&self, spec: &CommandSpec) -> bool {
         match self {
             ListFilter::None => true,
             // keel loads no modules.
             ListFilter::Module => false,
-            ListFilter::AclCat(cat) => spec
-                .acl_categories
-                .iter()
-                .any(|c| c.strip_prefix('@').is_some_and(|c| c.as_bytes().eq_ignore_ascii_case(cat))),
+            ListFilter::AclCat(cat) => spec.acl_categories.iter().any(|c| {
+                c.strip_prefix('@')
+                    .is_some_and(|c| c.as_bytes().eq_ignore_ascii_case(cat))
+            }),
             ListFilter::Pattern(p) => glob_match(p, spec.name.as_bytes(), true),
         }
     }
@@ -1123,9 +1158,13 @@ fn command_list(ctx: &mut Ctx<'_>) -> CmdResult {
 /// Key positions found in a command's arguments, each with its key-spec flags.
 type KeyRefs = Vec<(usize, &'static [&'static str])>;
 
+/// A key that is read.
 const RO_ACCESS: &[&str] = &["RO", "access"];
+/// A key that is read and modified.
 const RW_ACCESS_UPDATE: &[&str] = &["RW", "access", "update"];
+/// A key that is read and deleted.
 const RW_ACCESS_DELETE: &[&str] = &["RW", "access", "delete"];
+/// A key that is overwritten.
 const OW_UPDATE: &[&str] = &["OW", "update"];
 
 /// Keys found by walking the key specs, as the reference server's `getKeysUsingKeySpecs` does; `None`
@@ -1315,13 +1354,15 @@ fn find_for_getkeys(registry: &Registry, args: &[Bytes]) -> Option<&'static Comm
 fn getkeys(ctx: &mut Ctx<'_>, with_flags: bool) -> CmdResult {
     let argv = ctx.argv;
     let args = &argv[2..];
-    let spec = find_for_getkeys(&ctx.server.registry, args)
-        .ok_or(CommandError::err("ERR Invalid command specified"))?;
+    let spec =
+        find_for_getkeys(&ctx.server.registry, args).ok_or(CommandError::err("ERR Invalid command specified"))?;
     if !has_key_args(spec) {
         return Err(CommandError::err("ERR The command has no key arguments"));
     }
     if !spec.arity_ok(args.len()) {
-        return Err(CommandError::err("ERR Invalid number of arguments specified for command"));
+        return Err(CommandError::err(
+            "ERR Invalid number of arguments specified for command",
+        ));
     }
     let keys = command_keys(spec, args);
     if keys.is_empty() && !spec.has_flag("no_mandatory_keys") {
@@ -1393,61 +1434,16 @@ fn shutdown(ctx: &mut Ctx<'_>) -> CmdResult {
     Ok(())
 }
 
+/// `FUNCTION HELP`'s lines: the subcommands keel implements, in keel's words.
 const FUNCTION_HELP: &[&str] = &[
-    "LOAD [REPLACE] <FUNCTION CODE>",
-    "    Create a new library with the given library name and code.",
-    "DELETE <LIBRARY NAME>",
-    "    Delete the given library.",
-    "LIST [LIBRARYNAME PATTERN] [WITHCODE]",
-    "    Return general information on all the libraries:",
-    "    * Library name",
-    "    * The engine used to run the Library",
-    "    * Library description",
-    "    * Functions list",
-    "    * Library code (if WITHCODE is given)",
-    "    It also possible to get only function that matches a pattern using LIBRARYNAME argument.",
-    "STATS",
-    "    Return information about the current function running:",
-    "    * Function name",
-    "    * Command used to run the function",
-    "    * Duration in MS that the function is running",
-    "    If no function is running, return nil",
-    "    In addition, returns a list of available engines.",
-    "KILL",
-    "    Kill the current running function.",
     "FLUSH [ASYNC|SYNC]",
-    "    Delete all the libraries.",
-    "    When called without the optional mode argument, the behavior is determined by the",
-    "    lazyfree-lazy-user-flush configuration directive. Valid modes are:",
-    "    * ASYNC: Asynchronously flush the libraries.",
-    "    * SYNC: Synchronously flush the libraries.",
-    "DUMP",
-    "    Return a serialized payload representing the current libraries, can be restored using FUNCTION RESTORE command",
-    "RESTORE <PAYLOAD> [FLUSH|APPEND|REPLACE]",
-    "    Restore the libraries represented by the given payload, it is possible to give a restore policy to",
-    "    control how to handle existing libraries (default APPEND):",
-    "    * FLUSH: delete all existing libraries.",
-    "    * APPEND: appends the restored libraries to the existing libraries. On collision, abort.",
-    "    * REPLACE: appends the restored libraries to the existing libraries, On collision, replace the old",
-    "      libraries with the new libraries (notice that even on this option there is a chance of failure",
-    "      in case of functions name collision with another library).",
+    "    Remove every function library (keel has no way to load one yet, so there is none).",
 ];
 
+/// `SCRIPT HELP`'s lines: the subcommands keel implements, in keel's words.
 const SCRIPT_HELP: &[&str] = &[
-    "DEBUG (YES|SYNC|NO)",
-    "    Set the debug mode for subsequent scripts executed.",
-    "EXISTS <sha1> [<sha1> ...]",
-    "    Return information about the existence of the scripts in the script cache.",
     "FLUSH [ASYNC|SYNC]",
-    "    Flush the Lua scripts cache. Very dangerous on replicas.",
-    "    When called without the optional mode argument, the behavior is determined by the",
-    "    lazyfree-lazy-user-flush configuration directive. Valid modes are:",
-    "    * ASYNC: Asynchronously flush the scripts cache.",
-    "    * SYNC: Synchronously flush the scripts cache.",
-    "KILL",
-    "    Kill the currently executing Lua script.",
-    "LOAD <script>",
-    "    Load a script into the scripts cache without executing it.",
+    "    Empty the script cache (keel does not cache scripts yet, so it is always empty).",
 ];
 
 /// True when argument `i` is `SYNC` or `ASYNC`.
@@ -1486,4 +1482,650 @@ fn script_flush(ctx: &mut Ctx<'_>) -> CmdResult {
 fn script_help(ctx: &mut Ctx<'_>) -> CmdResult {
     reply_help(ctx, SCRIPT_HELP);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::client::{ClientHandle, ConnInfo};
+    use crate::server::{Flow, ProcessInfo, Server};
+
+    /// When the test clients connect, in Unix ms.
+    const T0: i64 = 1_700_000_000_000;
+
+    fn server() -> Server {
+        Server::new(Config::default(), 1, T0, ProcessInfo::default())
+    }
+
+    fn tcp(addr: &str) -> ConnInfo {
+        ConnInfo {
+            addr: addr.to_string(),
+            laddr: "127.0.0.1:6379".to_string(),
+            fd: 8,
+            kind: ConnKind::Tcp,
+        }
+    }
+
+    fn connect(s: &mut Server) -> ClientHandle {
+        s.connect(tcp("127.0.0.1:50000"), T0)
+    }
+
+    /// Runs one command given as its arguments; returns the reply bytes and the flow.
+    fn exec(s: &mut Server, h: ClientHandle, args: &[&[u8]]) -> (Vec<u8>, Flow) {
+        let argv: Vec<Bytes> = args.iter().map(|a| Bytes::copy_from_slice(a)).collect();
+        let mut out = Vec::new();
+        let flow = s.execute(h, &argv, T0 * 1000 + 123_456, &mut out);
+        (out, flow)
+    }
+
+    /// Runs a space-separated command and returns the reply as text.
+    fn run(s: &mut Server, h: ClientHandle, line: &str) -> String {
+        let args: Vec<&[u8]> = line.split(' ').map(str::as_bytes).collect();
+        String::from_utf8_lossy(&exec(s, h, &args).0).into_owned()
+    }
+
+    fn resp3(s: &mut Server) -> ClientHandle {
+        let h = connect(s);
+        run(s, h, "HELLO 3");
+        h
+    }
+
+    /// The section headers of an INFO reply, in order.
+    fn headers(reply: &str) -> Vec<&str> {
+        reply.split("\r\n").filter_map(|l| l.strip_prefix("# ")).collect()
+    }
+
+    #[test]
+    fn info_sections_follow_default_all_and_case_rules() {
+        let mut s = server();
+        let c = connect(&mut s);
+        let default = [
+            "Server",
+            "Clients",
+            "Memory",
+            "Persistence",
+            "Stats",
+            "Replication",
+            "CPU",
+            "Modules",
+            "Errorstats",
+            "Cluster",
+            "Keyspace",
+        ];
+        assert_eq!(headers(&run(&mut s, c, "INFO")), default);
+        assert_eq!(headers(&run(&mut s, c, "INFO default")), default);
+        assert_eq!(headers(&run(&mut s, c, "INFO ALL")), default);
+        assert_eq!(headers(&run(&mut s, c, "INFO everything")), default);
+        assert_eq!(headers(&run(&mut s, c, "INFO CPU server")), ["Server", "CPU"]);
+        assert_eq!(headers(&run(&mut s, c, "INFO cpu cpu")), ["CPU"]);
+        assert_eq!(headers(&run(&mut s, c, "INFO module_list")), ["Modules"]);
+        assert_eq!(run(&mut s, c, "INFO foo"), "$0\r\n\r\n");
+        assert_eq!(run(&mut s, c, "INFO modules"), "$11\r\n# Modules\r\n\r\n");
+        assert_eq!(
+            run(&mut s, c, "INFO Cluster keyspace"),
+            "$44\r\n# Cluster\r\ncluster_enabled:0\r\n\r\n# Keyspace\r\n\r\n"
+        );
+        let c3 = resp3(&mut s);
+        assert_eq!(run(&mut s, c3, "INFO foo"), "=4\r\ntxt:\r\n");
+        assert_eq!(
+            run(&mut s, c3, "INFO cluster"),
+            "=34\r\ntxt:# Cluster\r\ncluster_enabled:0\r\n\r\n"
+        );
+    }
+
+    #[test]
+    fn info_reports_real_figures() {
+        let mut s = Server::new(
+            Config::default(),
+            1,
+            T0 - 90_000_000,
+            ProcessInfo {
+                pid: 4242,
+                executable: "/usr/bin/keel-server".into(),
+                config_file: "/etc/keel.conf".into(),
+                os: "Linux 6.1.0 x86_64".into(),
+                tcp_port: 6379,
+            },
+        );
+        let c = connect(&mut s);
+        run(&mut s, c, "SET a 1");
+        run(&mut s, c, "SET b hello");
+        s.dbs[0].set_expire(b"b", T0 + 100_000);
+        run(&mut s, c, "SELECT 3");
+        run(&mut s, c, "SET z 1");
+        run(&mut s, c, "GET z");
+        run(&mut s, c, "GET nope");
+        run(&mut s, c, "NOSUCHCOMMAND");
+        run(&mut s, c, "SET z 1 XX NX");
+        s.stats.errors_by_code.push((b"WRONGTYPE".to_vec(), 2));
+        s.stats.errors_by_code.push((b"BAD:CODE".to_vec(), 1));
+        s.memory.used_memory = 1152;
+        s.memory.rss = 3 << 20;
+        let info = run(&mut s, c, "INFO everything");
+        for line in [
+            "redis_version:7.0.15\r\n",
+            "os:Linux 6.1.0 x86_64\r\narch_bits:64\r\n",
+            "multiplexing_api:epoll\r\n",
+            "gcc_version:0.0.0\r\nprocess_id:4242\r\nprocess_supervised:no\r\n",
+            &format!("run_id:{}\r\ntcp_port:6379\r\n", s.run_id),
+            "server_time_usec:1700000000123456\r\nuptime_in_seconds:90000\r\nuptime_in_days:1\r\n",
+            "hz:10\r\nconfigured_hz:10\r\nlru_clock:5501184\r\n",
+            "executable:/usr/bin/keel-server\r\nconfig_file:/etc/keel.conf\r\nio_threads_active:0\r\n",
+            &format!("keel_version:{}\r\n\r\n# Clients\r\n", crate::KEEL_VERSION),
+            "connected_clients:1\r\n",
+            "used_memory:1152\r\nused_memory_human:1.12K\r\nused_memory_rss:3145728\r\nused_memory_rss_human:3.00M\r\n",
+            "used_memory_peak_perc:100.00%\r\n",
+            "maxmemory:0\r\nmaxmemory_human:0B\r\nmaxmemory_policy:noeviction\r\n",
+            "rdb_last_save_time:1699910000\r\n",
+            // Seven commands ran before INFO (the unknown one does not count).
+            "total_connections_received:1\r\ntotal_commands_processed:7\r\n",
+            "keyspace_hits:1\r\nkeyspace_misses:1\r\n",
+            "total_error_replies:2\r\n",
+            "# Replication\r\nrole:master\r\nconnected_slaves:0\r\nmaster_failover_state:no-failover\r\n",
+            "used_cpu_sys:0.000000\r\n",
+            "# Errorstats\r\nerrorstat_BAD_CODE:count=1\r\nerrorstat_ERR:count=2\r\nerrorstat_WRONGTYPE:count=2\r\n",
+            "# Keyspace\r\ndb0:keys=2,expires=1,avg_ttl=0\r\ndb3:keys=1,expires=0,avg_ttl=0\r\n",
+        ] {
+            assert!(info.contains(line), "missing {line:?} in {info}");
+        }
+        assert!(info.ends_with("avg_ttl=0\r\n\r\n"));
+        let replid = master_replid(&s.run_id);
+        assert_eq!(replid.len(), 40);
+        assert!(info.contains(&format!("master_replid:{replid}\r\n")));
+        // The bulk length covers the text exactly.
+        let (len, body) = info.split_once("\r\n").unwrap();
+        assert_eq!(len[1..].parse::<usize>().unwrap(), body.len() - 2);
+    }
+
+    #[test]
+    fn human_sizes_match_the_reference_rounding() {
+        assert_eq!(bytes_to_human(0), "0B");
+        assert_eq!(bytes_to_human(1023), "1023B");
+        assert_eq!(bytes_to_human(1152), "1.12K");
+        assert_eq!(bytes_to_human(916_424), "894.95K");
+        assert_eq!(bytes_to_human(6_705_152), "6.39M");
+        assert_eq!(bytes_to_human(25_276_502_016), "23.54G");
+        assert_eq!(format!("{:.2}", percent(916_424, 894_000)), "102.51");
+    }
+
+    #[test]
+    fn time_reports_seconds_and_microseconds() {
+        let mut s = server();
+        let c = connect(&mut s);
+        assert_eq!(run(&mut s, c, "TIME"), "*2\r\n$10\r\n1700000000\r\n$6\r\n123456\r\n");
+        assert_eq!(
+            run(&mut s, c, "TIME x"),
+            "-ERR wrong number of arguments for 'time' command\r\n"
+        );
+    }
+
+    #[test]
+    fn config_get_dedups_and_echoes_names() {
+        let mut s = server();
+        let c = connect(&mut s);
+        assert_eq!(run(&mut s, c, "CONFIG GET HZ hz h?"), "*2\r\n$2\r\nHZ\r\n$2\r\n10\r\n");
+        assert_eq!(run(&mut s, c, "CONFIG GET HZ*"), "*2\r\n$2\r\nhz\r\n$2\r\n10\r\n");
+        assert_eq!(
+            run(&mut s, c, "CONFIG GET Slave-Read-Only"),
+            "*2\r\n$15\r\nSlave-Read-Only\r\n$3\r\nyes\r\n"
+        );
+        assert_eq!(run(&mut s, c, "CONFIG GET *read-only*").matches("read-only").count(), 2);
+        assert_eq!(run(&mut s, c, "CONFIG GET nonexist"), "*0\r\n");
+        assert_eq!(
+            run(&mut s, c, "CONFIG GET"),
+            "-ERR wrong number of arguments for 'config|get' command\r\n"
+        );
+        let c3 = resp3(&mut s);
+        assert_eq!(run(&mut s, c3, "CONFIG GET hz"), "%1\r\n$2\r\nhz\r\n$2\r\n10\r\n");
+        assert_eq!(run(&mut s, c3, "CONFIG GET zzz"), "%0\r\n");
+    }
+
+    #[test]
+    fn config_set_errors_match_the_reference() {
+        let mut s = server();
+        let c = connect(&mut s);
+        let failed =
+            |arg: &str, why: &str| format!("-ERR CONFIG SET failed (possibly related to argument '{arg}') - {why}\r\n");
+        let cases = [
+            (
+                "CONFIG SET foo bar",
+                "-ERR Unknown option or number of arguments for CONFIG SET - 'foo'\r\n".to_string(),
+            ),
+            (
+                "CONFIG SET port abc",
+                failed("port", "argument couldn't be parsed into an integer"),
+            ),
+            (
+                "CONFIG SET port 99999",
+                failed("port", "argument must be between 0 and 65535 inclusive"),
+            ),
+            (
+                "CONFIG SET HZ x",
+                failed("hz", "argument couldn't be parsed into an integer"),
+            ),
+            (
+                "CONFIG SET SLAVE-read-only x",
+                failed("slave-read-only", "argument must be 'yes' or 'no'"),
+            ),
+            (
+                "CONFIG SET databases 3",
+                failed("databases", "can't set immutable config"),
+            ),
+            ("CONFIG SET dir /tmp", failed("dir", "can't set protected config")),
+            (
+                "CONFIG SET maxmemory abc",
+                failed("maxmemory", "argument must be a memory value"),
+            ),
+            ("CONFIG SET hz 5 hz 6", failed("hz", "duplicate parameter")),
+            ("CONFIG SET hz 5 HZ 6", failed("HZ", "duplicate parameter")),
+            ("CONFIG SET hz x hz 6", failed("hz", "duplicate parameter")),
+            ("CONFIG SET hz 5 timeout", "-ERR syntax error\r\n".to_string()),
+            (
+                "CONFIG SET hz 5 foo 1",
+                "-ERR Unknown option or number of arguments for CONFIG SET - 'foo'\r\n".to_string(),
+            ),
+            (
+                "CONFIG SET databases 3 foo 1",
+                failed("databases", "can't set immutable config"),
+            ),
+            (
+                "CONFIG SET foo 1 databases 3",
+                "-ERR Unknown option or number of arguments for CONFIG SET - 'foo'\r\n".to_string(),
+            ),
+            (
+                "CONFIG SET hz 5 databases 3 hz 6",
+                failed("databases", "can't set immutable config"),
+            ),
+            (
+                "CONFIG SET port x hz y",
+                failed("port", "argument couldn't be parsed into an integer"),
+            ),
+            (
+                "CONFIG SET hz",
+                "-ERR wrong number of arguments for 'config|set' command\r\n".to_string(),
+            ),
+        ];
+        for (line, want) in cases {
+            assert_eq!(run(&mut s, c, line), want, "{line}");
+        }
+        // Nothing was changed by the failed calls, and no effect announced.
+        assert_eq!(s.config.get("hz"), Some("10"));
+        assert!(s.take_effects().is_empty());
+    }
+
+    #[test]
+    fn config_set_is_all_or_nothing_and_announces_changes() {
+        let mut s = server();
+        let c = connect(&mut s);
+        assert!(run(&mut s, c, "CONFIG SET hz 20 port abc").starts_with("-ERR"));
+        assert_eq!(s.config.get("hz"), Some("10"));
+        assert_eq!(run(&mut s, c, "CONFIG SET hz 20 maxmemory 1gb timeout 0"), "+OK\r\n");
+        assert_eq!(s.config.get("maxmemory"), Some("1073741824"));
+        assert_eq!(
+            s.take_effects(),
+            [Effect::ConfigChanged("hz"), Effect::ConfigChanged("maxmemory")]
+        );
+        // A name and its alias are different parameters to the reference server: no duplicate error.
+        assert_eq!(
+            run(&mut s, c, "CONFIG SET replica-read-only no slave-read-only yes"),
+            "+OK\r\n"
+        );
+        assert_eq!(s.config.get("replica-read-only"), Some("yes"));
+        // hz is clamped to what the server can run at.
+        assert_eq!(run(&mut s, c, "CONFIG SET hz 1000"), "+OK\r\n");
+        assert_eq!(run(&mut s, c, "CONFIG GET hz"), "*2\r\n$2\r\nhz\r\n$3\r\n500\r\n");
+        run(&mut s, c, "CONFIG SET hz 0");
+        assert_eq!(s.config.get("hz"), Some("1"));
+    }
+
+    #[test]
+    fn protected_configs_follow_the_setting_and_the_peer() {
+        let mut config = Config::default();
+        config.set_startup("enable-protected-configs", "local").unwrap();
+        let mut s = Server::new(config, 1, T0, ProcessInfo::default());
+        let local = s.connect(tcp("127.0.0.1:4000"), T0);
+        let other = s.connect(tcp("127.0.0.2:4000"), T0);
+        assert_eq!(run(&mut s, local, "CONFIG SET dir /data"), "+OK\r\n");
+        assert!(run(&mut s, other, "CONFIG SET dir /x").contains("can't set protected config"));
+        assert_eq!(s.config.get("dir"), Some("/data"));
+    }
+
+    #[test]
+    fn local_clients() {
+        let unix = ConnInfo {
+            addr: "/tmp/keel.sock:0".into(),
+            kind: ConnKind::Unix,
+            ..tcp("")
+        };
+        assert!(is_local_client(&unix));
+        assert!(is_local_client(&tcp("127.0.0.1:5000")));
+        assert!(is_local_client(&tcp("[::1]:5000")));
+        assert!(!is_local_client(&tcp("127.0.0.2:5000")));
+        assert!(!is_local_client(&tcp("[::ffff:127.0.0.1]:5000")));
+        assert!(!is_local_client(&tcp("10.0.0.1:5000")));
+        assert!(protected_action_allowed(Some("yes"), &tcp("10.0.0.1:1")));
+        assert!(!protected_action_allowed(Some("no"), &tcp("127.0.0.1:1")));
+        assert!(!protected_action_allowed(None, &tcp("127.0.0.1:1")));
+    }
+
+    #[test]
+    fn config_resetstat_clears_counters() {
+        let mut s = server();
+        let c = connect(&mut s);
+        run(&mut s, c, "GET x");
+        run(&mut s, c, "FOO");
+        assert_eq!(run(&mut s, c, "CONFIG RESETSTAT"), "+OK\r\n");
+        let stats = run(&mut s, c, "INFO stats");
+        for line in [
+            "total_connections_received:0\r\n",
+            "total_commands_processed:1\r\n",
+            "keyspace_misses:0\r\n",
+            "total_error_replies:0\r\n",
+            "total_net_output_bytes:5\r\n",
+        ] {
+            assert!(stats.contains(line), "{line:?} in {stats}");
+        }
+        assert_eq!(run(&mut s, c, "INFO errorstats"), "$14\r\n# Errorstats\r\n\r\n");
+    }
+
+    /// Checks a HELP reply's layout: one array of status lines, the header naming `cmd`, then `lines`,
+    /// then the `HELP` entry.
+    fn assert_help_layout(reply: &str, cmd: &str, lines: &[&str]) {
+        let mut parts: Vec<&str> = reply.split("\r\n").collect();
+        assert_eq!(parts.pop(), Some(""), "{reply}");
+        assert_eq!(parts[0], format!("*{}", lines.len() + 3), "{reply}");
+        let status: Vec<&str> = parts[1..]
+            .iter()
+            .map(|p| p.strip_prefix('+').expect("status line"))
+            .collect();
+        assert_eq!(
+            status[0],
+            format!("{cmd} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:")
+        );
+        assert_eq!(&status[1..status.len() - 2], lines);
+        assert_eq!(&status[status.len() - 2..], ["HELP", "    Prints this help."]);
+    }
+
+    /// The subcommands a help text documents: the first word of each syntax (unindented) line.
+    fn documented(lines: &[&str]) -> Vec<String> {
+        lines
+            .iter()
+            .filter(|l| !l.starts_with(' ') && !l.starts_with('('))
+            .map(|l| l.split(' ').next().unwrap_or_default().to_ascii_lowercase())
+            .collect()
+    }
+
+    #[test]
+    fn help_replies() {
+        let mut s = server();
+        let c = connect(&mut s);
+        for (line, cmd, lines) in [
+            ("config help", "CONFIG", CONFIG_HELP),
+            ("COMMAND HELP", "COMMAND", COMMAND_HELP),
+            ("FUNCTION help", "FUNCTION", FUNCTION_HELP),
+            ("SCRIPT HELP", "SCRIPT", SCRIPT_HELP),
+        ] {
+            assert_help_layout(&run(&mut s, c, line), cmd, lines);
+            // Exactly the subcommands keel registers (HELP itself is the trailing entry), each once.
+            let mut registered: Vec<String> = s
+                .registry
+                .get(cmd.as_bytes())
+                .expect("registered")
+                .subcommands
+                .iter()
+                .filter_map(|(spec, _)| spec.name.split_once('|').map(|(_, sub)| sub.to_string()))
+                .filter(|sub| sub != "help")
+                .collect();
+            registered.sort();
+            let mut listed = documented(lines);
+            listed.sort();
+            assert_eq!(listed, registered, "{cmd}");
+            // Descriptions are indented, and there is one after every syntax line.
+            for (i, syntax) in lines.iter().enumerate().filter(|(_, l)| !l.starts_with(' ')) {
+                let description = lines.get(i + 1).copied().unwrap_or_default();
+                assert!(description.starts_with("    "), "{cmd}: {syntax}");
+            }
+        }
+        // COMMAND runs without a subcommand too, and its help says so first.
+        assert!(COMMAND_HELP[0].starts_with('('));
+        assert_eq!(
+            run(&mut s, c, "CONFIG help x"),
+            "-ERR wrong number of arguments for 'config|help' command\r\n"
+        );
+        assert_eq!(
+            run(&mut s, c, "CONFIG FOO"),
+            "-ERR unknown subcommand 'FOO'. Try CONFIG HELP.\r\n"
+        );
+    }
+
+    /// `COMMAND INFO get`, recorded from the reference server.
+    const GET_INFO_RESP2: &str = "*1\r\n*10\r\n$3\r\nget\r\n:2\r\n*2\r\n+readonly\r\n+fast\r\n:1\r\n:1\r\n:1\r\n*3\r\n\
+        +@read\r\n+@string\r\n+@fast\r\n*0\r\n*1\r\n*6\r\n$5\r\nflags\r\n*2\r\n+RO\r\n+access\r\n$12\r\nbegin_search\r\n\
+        *4\r\n$4\r\ntype\r\n$5\r\nindex\r\n$4\r\nspec\r\n*2\r\n$5\r\nindex\r\n:1\r\n$9\r\nfind_keys\r\n*4\r\n$4\r\ntype\r\n\
+        $5\r\nrange\r\n$4\r\nspec\r\n*6\r\n$7\r\nlastkey\r\n:0\r\n$7\r\nkeystep\r\n:1\r\n$5\r\nlimit\r\n:0\r\n*0\r\n";
+
+    const GET_INFO_RESP3: &str = "*1\r\n*10\r\n$3\r\nget\r\n:2\r\n~2\r\n+readonly\r\n+fast\r\n:1\r\n:1\r\n:1\r\n~3\r\n\
+        +@read\r\n+@string\r\n+@fast\r\n~0\r\n~1\r\n%3\r\n$5\r\nflags\r\n~2\r\n+RO\r\n+access\r\n$12\r\nbegin_search\r\n\
+        %2\r\n$4\r\ntype\r\n$5\r\nindex\r\n$4\r\nspec\r\n%1\r\n$5\r\nindex\r\n:1\r\n$9\r\nfind_keys\r\n%2\r\n$4\r\ntype\r\n\
+        $5\r\nrange\r\n$4\r\nspec\r\n%3\r\n$7\r\nlastkey\r\n:0\r\n$7\r\nkeystep\r\n:1\r\n$5\r\nlimit\r\n:0\r\n~0\r\n";
+
+    /// `COMMAND INFO config|get`, recorded from the reference server.
+    const CONFIG_GET_INFO_RESP3: &str = "*1\r\n*10\r\n$10\r\nconfig|get\r\n:-3\r\n~4\r\n+admin\r\n+noscript\r\n\
+        +loading\r\n+stale\r\n:0\r\n:0\r\n:0\r\n~3\r\n+@admin\r\n+@slow\r\n+@dangerous\r\n~0\r\n~0\r\n~0\r\n";
+
+    #[test]
+    fn command_info_layout_matches_the_reference() {
+        let mut s = server();
+        let c = connect(&mut s);
+        assert_eq!(run(&mut s, c, "COMMAND INFO get"), GET_INFO_RESP2);
+        assert_eq!(run(&mut s, c, "COMMAND INFO GET|x nosuch"), "*2\r\n$-1\r\n$-1\r\n");
+        let set = run(&mut s, c, "COMMAND INFO set");
+        assert!(set.contains(
+            "*1\r\n*8\r\n$5\r\nnotes\r\n$48\r\nRW and ACCESS due to the optional `GET` argument\r\n$5\r\nflags\r\n\
+             *4\r\n+RW\r\n+access\r\n+update\r\n+variable_flags\r\n"
+        ));
+        let c3 = resp3(&mut s);
+        assert_eq!(run(&mut s, c3, "COMMAND INFO get"), GET_INFO_RESP3);
+        assert_eq!(run(&mut s, c3, "COMMAND INFO CONFIG|GET"), CONFIG_GET_INFO_RESP3);
+        assert_eq!(run(&mut s, c3, "COMMAND INFO config| x|y|z"), "*2\r\n_\r\n_\r\n");
+        // A container lists its registered subcommands as an array of entries.
+        let config = run(&mut s, c3, "COMMAND INFO config");
+        assert!(config.starts_with(
+            "*1\r\n*10\r\n$6\r\nconfig\r\n:-2\r\n~0\r\n:0\r\n:0\r\n:0\r\n~1\r\n+@slow\r\n~0\r\n~0\r\n*4\r\n"
+        ));
+    }
+
+    #[test]
+    fn command_lists_and_counts_only_implemented_commands() {
+        let mut s = server();
+        let c = connect(&mut s);
+        let count = s.registry.len();
+        assert_eq!(run(&mut s, c, "COMMAND COUNT"), format!(":{count}\r\n"));
+        // Bare COMMAND runs even though COMMAND has subcommands.
+        assert!(run(&mut s, c, "COMMAND").starts_with(&format!("*{count}\r\n*10\r\n")));
+        assert!(run(&mut s, c, "COMMAND INFO").starts_with(&format!("*{count}\r\n")));
+        assert_eq!(
+            run(&mut s, c, "COMMAND LIST FILTERBY PATTERN conf*"),
+            "*5\r\n$6\r\nconfig\r\n$11\r\nconfig|help\r\n$10\r\nconfig|get\r\n$16\r\nconfig|resetstat\r\n$10\r\nconfig|set\r\n"
+        );
+        assert!(run(&mut s, c, "COMMAND LIST FILTERBY ACLCAT CONNECTION").contains("$12\r\ncommand|list\r\n"));
+        assert_eq!(run(&mut s, c, "COMMAND LIST FILTERBY ACLCAT nosuchcat"), "*0\r\n");
+        assert_eq!(run(&mut s, c, "COMMAND LIST FILTERBY MODULE x"), "*0\r\n");
+        for bad in [
+            "COMMAND LIST foo",
+            "COMMAND LIST FILTERBY",
+            "COMMAND LIST FILTERBY foo x",
+            "COMMAND LIST FILTERBY PATTERN a b",
+        ] {
+            assert_eq!(run(&mut s, c, bad), "-ERR syntax error\r\n", "{bad}");
+        }
+        let all = run(&mut s, c, "COMMAND LIST");
+        assert!(all.contains("$4\r\ninfo\r\n") && all.contains("$13\r\ncommand|count\r\n"));
+        assert!(!all.contains("$4\r\nsave\r\n"));
+    }
+
+    #[test]
+    fn command_docs_report_group_and_since() {
+        let mut s = server();
+        let c = connect(&mut s);
+        let get = "$3\r\nget\r\n*4\r\n$5\r\nsince\r\n$5\r\n1.0.0\r\n$5\r\ngroup\r\n$6\r\nstring\r\n";
+        assert_eq!(
+            run(&mut s, c, "COMMAND DOCS get nosuch get"),
+            format!("*4\r\n{get}{get}")
+        );
+        assert_eq!(run(&mut s, c, "COMMAND DOCS nosuch"), "*0\r\n");
+        let c3 = resp3(&mut s);
+        assert_eq!(
+            run(&mut s, c3, "COMMAND DOCS config|get"),
+            "%1\r\n$10\r\nconfig|get\r\n%2\r\n$5\r\nsince\r\n$5\r\n2.0.0\r\n$5\r\ngroup\r\n$6\r\nserver\r\n"
+        );
+        assert!(run(&mut s, c3, "COMMAND DOCS config").starts_with(
+            "%1\r\n$6\r\nconfig\r\n%3\r\n$5\r\nsince\r\n$5\r\n2.0.0\r\n$5\r\ngroup\r\n$6\r\nserver\r\n$11\r\nsubcommands\r\n%4\r\n\
+             $11\r\nconfig|help\r\n%2\r\n"
+        ));
+    }
+
+    #[test]
+    fn command_getkeys_matches_the_reference() {
+        let mut s = server();
+        let c = connect(&mut s);
+        let cases = [
+            ("COMMAND GETKEYS get a", "*1\r\n$1\r\na\r\n"),
+            (
+                "COMMAND GETKEYS GET a b",
+                "-ERR Invalid number of arguments specified for command\r\n",
+            ),
+            ("COMMAND GETKEYS nosuch a", "-ERR Invalid command specified\r\n"),
+            ("COMMAND GETKEYS ping x", "-ERR The command has no key arguments\r\n"),
+            (
+                "COMMAND GETKEYS ping",
+                "-ERR wrong number of arguments for 'command|getkeys' command\r\n",
+            ),
+            ("COMMAND GETKEYS mset a 1 b 2", "*2\r\n$1\r\na\r\n$1\r\nb\r\n"),
+            ("COMMAND GETKEYS mset a 1 b", "*2\r\n$1\r\na\r\n$1\r\nb\r\n"),
+            (
+                "COMMAND GETKEYS config get x",
+                "-ERR The command has no key arguments\r\n",
+            ),
+            ("COMMAND GETKEYS config foo", "-ERR Invalid command specified\r\n"),
+            (
+                "COMMAND GETKEYSANDFLAGS set k v",
+                "*1\r\n*2\r\n$1\r\nk\r\n*2\r\n+OW\r\n+update\r\n",
+            ),
+            (
+                "COMMAND GETKEYSANDFLAGS set k v EX 10 GeT",
+                "*1\r\n*2\r\n$1\r\nk\r\n*3\r\n+RW\r\n+access\r\n+update\r\n",
+            ),
+            (
+                "COMMAND GETKEYSANDFLAGS copy a b",
+                "*2\r\n*2\r\n$1\r\na\r\n*2\r\n+RO\r\n+access\r\n*2\r\n$1\r\nb\r\n*2\r\n+OW\r\n+update\r\n",
+            ),
+            (
+                "COMMAND GETKEYSANDFLAGS object encoding k",
+                "*1\r\n*2\r\n$1\r\nk\r\n*1\r\n+RO\r\n",
+            ),
+        ];
+        for (line, want) in cases {
+            assert_eq!(run(&mut s, c, line), want, "{line}");
+        }
+        let c3 = resp3(&mut s);
+        assert_eq!(
+            run(&mut s, c3, "COMMAND GETKEYSANDFLAGS set k v"),
+            "*1\r\n*2\r\n$1\r\nk\r\n~2\r\n+OW\r\n+update\r\n"
+        );
+    }
+
+    /// Keys of a command line for a spec of the recorded table (registered or not), as flat text.
+    fn keys_of(line: &str) -> String {
+        let args: Vec<Bytes> = line.split(' ').map(|a| Bytes::copy_from_slice(a.as_bytes())).collect();
+        let name = line.split(' ').next().unwrap();
+        let spec = super::super::find_spec(name).unwrap();
+        command_keys(spec, &args)
+            .iter()
+            .map(|(pos, flags)| format!("{}:{}", line.split(' ').nth(*pos).unwrap(), flags.join("|")))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    #[test]
+    fn key_procedures_match_the_reference() {
+        // Recorded with COMMAND GETKEYSANDFLAGS on the reference server.
+        let cases = [
+            ("sort_ro k BY x", "k:RO|access"),
+            ("bitfield k GET u8 0", "k:RO|access"),
+            ("bitfield k SET u8 0 1", "k:RW|access|update"),
+            ("bitfield k GET u8", "k:RW|access|update"),
+            ("bitfield k overflow wrap get u8 0", "k:RO|access"),
+            ("sort k STORE d STORE e", "k:RO|access e:OW|update"),
+            ("sort k LIMIT 0 1 STORE d", "k:RO|access d:OW|update"),
+            ("sort k store", "k:RO|access"),
+            ("set k v GETX", "k:OW|update"),
+            ("migrate h p k 0 5 COPY KEYS a", ""),
+            ("migrate h p  0 5 AUTH KEYS KEYS a", "a:RW|access|delete"),
+            ("zunionstore d 2 a b", "d:OW|update a:RO|access b:RO|access"),
+            ("zunionstore d 3 a b", ""),
+            ("zunionstore d 0 a b", ""),
+            ("xread STREAMS a b 0 0", "a:RO|access b:RO|access"),
+            ("xread STREAMS a b 0", "a:RO|access"),
+            ("georadius k 0 0 1 m STORE d", "k:RO|access d:OW|update"),
+            ("lmpop 2 a b LEFT", "a:RW|access|delete b:RW|access|delete"),
+        ];
+        for (line, want) in cases {
+            assert_eq!(keys_of(line), want, "{line}");
+        }
+    }
+
+    #[test]
+    fn shutdown_closes_without_a_reply() {
+        let mut s = server();
+        let c = connect(&mut s);
+        for (line, want) in [
+            ("SHUTDOWN foo", "-ERR syntax error\r\n"),
+            ("SHUTDOWN SAVE NOSAVE", "-ERR syntax error\r\n"),
+            ("SHUTDOWN NOW ABORT", "-ERR syntax error\r\n"),
+            ("SHUTDOWN abort abort", "-ERR No shutdown in progress.\r\n"),
+        ] {
+            assert_eq!(run(&mut s, c, line), want, "{line}");
+        }
+        assert!(s.take_effects().is_empty());
+        let (out, flow) = exec(&mut s, c, &[b"SHUTDOWN", b"SAVE", b"NOW"]);
+        assert!(out.is_empty());
+        assert_eq!(flow, Flow::Close);
+        assert_eq!(s.take_effects(), [Effect::Shutdown { save: true }]);
+        let c = connect(&mut s);
+        let (out, _) = exec(&mut s, c, &[b"shutdown"]);
+        assert!(out.is_empty());
+        assert_eq!(s.take_effects(), [Effect::Shutdown { save: false }]);
+    }
+
+    #[test]
+    fn function_and_script_flush() {
+        let mut s = server();
+        let c = connect(&mut s);
+        for (line, want) in [
+            ("FUNCTION FLUSH", "+OK\r\n"),
+            ("FUNCTION FLUSH ASYNC", "+OK\r\n"),
+            ("FUNCTION FLUSH sync", "+OK\r\n"),
+            (
+                "FUNCTION FLUSH foo",
+                "-ERR FUNCTION FLUSH only supports SYNC|ASYNC option\r\n",
+            ),
+            (
+                "FUNCTION FLUSH sync x",
+                "-ERR unknown subcommand or wrong number of arguments for 'FLUSH'. Try FUNCTION HELP.\r\n",
+            ),
+            ("SCRIPT FLUSH", "+OK\r\n"),
+            ("SCRIPT FLUSH async", "+OK\r\n"),
+            (
+                "SCRIPT FLUSH foo",
+                "-ERR SCRIPT FLUSH only support SYNC|ASYNC option\r\n",
+            ),
+            (
+                "SCRIPT FLUSH sync x",
+                "-ERR SCRIPT FLUSH only support SYNC|ASYNC option\r\n",
+            ),
+        ] {
+            assert_eq!(run(&mut s, c, line), want, "{line}");
+        }
+    }
 }
