@@ -11,6 +11,8 @@ use crate::glob::glob_match;
 pub enum Kind {
     /// `yes` / `no`.
     Bool,
+    /// An integer written in octal (file permissions), at most `max`.
+    Octal { max: i64 },
     /// An integer within bounds.
     Int { min: i64, max: i64 },
     /// A byte count with optional unit (`1gb`, `512mb`, `64k`), within bounds.
@@ -72,7 +74,7 @@ pub static PARAMS: &[Param] = &[
     immutable(p("bind", Kind::List, "127.0.0.1 -::1")),
     p("port", Kind::Int { min: 0, max: 65535 }, "6379"),
     immutable(p("unixsocket", Kind::Str, "")),
-    immutable(p("unixsocketperm", Kind::Int { min: 0, max: 0o777 }, "0")),
+    immutable(p("unixsocketperm", Kind::Octal { max: 0o777 }, "0")),
     p("timeout", Kind::Int { min: 0, max: INT_MAX }, "0"),
     p("tcp-keepalive", Kind::Int { min: 0, max: INT_MAX }, "300"),
     immutable(p("tcp-backlog", Kind::Int { min: 0, max: INT_MAX }, "511")),
@@ -240,6 +242,11 @@ impl Config {
                 }
                 Ok(n.to_string())
             }
+            Kind::Octal { max } => match i64::from_str_radix(value, 8) {
+                Ok(n) if (0..=max).contains(&n) && !value.starts_with(['+', '-']) => Ok(format!("{n:o}")),
+                Ok(_) => Err(ConfigError::Invalid(format!("argument must be between 0 and {max:o} inclusive"))),
+                Err(_) => Err(ConfigError::Invalid("argument couldn't be parsed into an integer".into())),
+            },
             Kind::Memory { min, max } => {
                 let n = parse_memory(value)
                     .ok_or_else(|| ConfigError::Invalid("argument must be a memory value".into()))?;
@@ -353,6 +360,9 @@ mod tests {
             c.set_runtime("port", "x", false),
             Err(ConfigError::Invalid(_))
         ));
+        c.set_startup("unixsocketperm", "770").unwrap();
+        assert_eq!(c.get("unixsocketperm"), Some("770"));
+        assert!(c.set_startup("unixsocketperm", "778").is_err());
         c.set_runtime("slave-read-only", "no", false).unwrap();
         assert_eq!(c.get("replica-read-only"), Some("no"));
         assert_eq!(c.matching(b"*read-only").len(), 2);

@@ -64,6 +64,8 @@ pub struct Shared {
     core: Mutex<Server>,
     /// Wake-ups for connections killed by another client.
     kills: Mutex<HashMap<ClientId, Arc<Notify>>>,
+    /// Wake-ups for blocked connections that were served, timed out or unblocked by another client.
+    unblocks: Mutex<HashMap<ClientId, Arc<Notify>>>,
     pub settings: LiveSettings,
     pub connections: AtomicUsize,
     /// Set to true once shutdown begins.
@@ -94,6 +96,21 @@ impl Shared {
     /// Forgets a connection's kill notifier.
     pub fn unregister_kill(&self, id: ClientId) {
         self.kills.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
+    }
+
+    /// Registers a connection's unblock notifier (see `Effect::Unblocked`).
+    pub fn register_unblock(&self, id: ClientId) -> Arc<Notify> {
+        let n = Arc::new(Notify::new());
+        self.unblocks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(id, n.clone());
+        n
+    }
+
+    /// Forgets a connection's unblock notifier.
+    pub fn unregister_unblock(&self, id: ClientId) {
+        self.unblocks.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
     }
 
     /// A receiver that turns true when the server shuts down.
@@ -130,6 +147,12 @@ impl Shared {
                     self.pause_requested.store(core.pause.is_some(), Ordering::Relaxed);
                     self.unpaused.notify_waiters();
                 }
+                Effect::Unblocked(id) => {
+                    // notify_one keeps a permit if the connection is not waiting yet, so no wake-up is lost.
+                    if let Some(n) = self.unblocks.lock().unwrap_or_else(|p| p.into_inner()).get(&id) {
+                        n.notify_one();
+                    }
+                }
             }
         }
         sleep
@@ -145,6 +168,10 @@ pub struct Bound {
 
 /// Reads this process's resident set size from /proc, in bytes.
 fn rss_bytes() -> u64 {
+    if cfg!(madsim) {
+        // The host process's RSS means nothing for a simulated node and would vary between runs.
+        return 0;
+    }
     std::fs::read_to_string("/proc/self/statm")
         .ok()
         .and_then(|s| s.split_whitespace().nth(1).and_then(|p| p.parse::<u64>().ok()))
@@ -152,6 +179,7 @@ fn rss_bytes() -> u64 {
         .unwrap_or(0)
 }
 
+#[cfg(not(madsim))]
 fn seed() -> u64 {
     use std::hash::{BuildHasher, Hasher};
     // The standard library's RandomState is seeded from OS randomness; mixing in the time covers
@@ -160,6 +188,13 @@ fn seed() -> u64 {
     h.write_i64(now_us());
     h.write_u32(std::process::id());
     h.finish()
+}
+
+/// Under the simulator the seed comes from the simulated clock, so a run is reproducible from the
+/// simulation's seed (and a restarted server gets a different one).
+#[cfg(madsim)]
+fn seed() -> u64 {
+    (now_us() as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
 
 impl Bound {
@@ -217,7 +252,8 @@ impl Bound {
             Some(path) if !path.is_empty() => {
                 let _ = std::fs::remove_file(path);
                 let listener = UnixListener::bind(path)?;
-                let perm = config.get_i64("unixsocketperm");
+                // Written in octal, like file modes.
+                let perm = config.get("unixsocketperm").and_then(|p| i64::from_str_radix(p, 8).ok()).unwrap_or(0);
                 if perm != 0 {
                     use std::os::unix::fs::PermissionsExt;
                     std::fs::set_permissions(path, std::fs::Permissions::from_mode(perm as u32))?;
@@ -248,6 +284,7 @@ impl Bound {
             shared: Arc::new(Shared {
                 core: Mutex::new(core),
                 kills: Mutex::new(HashMap::new()),
+                unblocks: Mutex::new(HashMap::new()),
                 settings,
                 connections: AtomicUsize::new(0),
                 shutdown,
@@ -296,6 +333,7 @@ impl Bound {
     }
 }
 
+#[cfg(not(madsim))]
 async fn bind_tcp(addr: SocketAddr) -> io::Result<TcpListener> {
     let socket = if addr.is_ipv4() {
         tokio::net::TcpSocket::new_v4()?
@@ -307,10 +345,34 @@ async fn bind_tcp(addr: SocketAddr) -> io::Result<TcpListener> {
     socket.listen(511)
 }
 
+/// Under the simulator (keel-sim) there is no `TcpSocket`; a simulated listener has no address reuse or
+/// backlog to set.
+#[cfg(madsim)]
+async fn bind_tcp(addr: SocketAddr) -> io::Result<TcpListener> {
+    TcpListener::bind(addr).await
+}
+
 /// `uname -srm`, as `INFO server` reports it (`Linux 6.1.0 x86_64`).
 fn os_description() -> String {
     let read = |name: &str| std::fs::read_to_string(format!("/proc/sys/kernel/{name}")).unwrap_or_default();
-    format!("{} {} {}", read("ostype").trim(), read("osrelease").trim(), std::env::consts::ARCH)
+    format!(
+        "{} {} {}",
+        read("ostype").trim(),
+        read("osrelease").trim(),
+        std::env::consts::ARCH
+    )
+}
+
+/// The socket's descriptor, for `CLIENT LIST`.
+#[cfg(not(madsim))]
+fn tcp_fd(stream: &tokio::net::TcpStream) -> i64 {
+    std::os::fd::AsRawFd::as_raw_fd(stream) as i64
+}
+
+/// Simulated sockets have no descriptor (asking for one panics); report the reference server's "none".
+#[cfg(madsim)]
+fn tcp_fd(_stream: &tokio::net::TcpStream) -> i64 {
+    -1
 }
 
 async fn accept_tcp(listener: TcpListener, shared: Arc<Shared>) {
@@ -321,7 +383,7 @@ async fn accept_tcp(listener: TcpListener, shared: Arc<Shared>) {
                 Ok((stream, peer)) => {
                     let _ = stream.set_nodelay(true);
                     let local = stream.local_addr().map(|a| a.to_string()).unwrap_or_default();
-                    let fd = std::os::fd::AsRawFd::as_raw_fd(&stream) as i64;
+                    let fd = tcp_fd(&stream);
                     let info = keel_core::ConnInfo { addr: peer.to_string(), laddr: local, fd, kind: keel_core::ConnKind::Tcp };
                     tokio::spawn(conn::serve(stream, info, shared.clone()));
                 }
@@ -342,7 +404,11 @@ async fn accept_unix(listener: UnixListener, shared: Arc<Shared>) {
         tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => {
+                    #[cfg(not(madsim))]
                     let path = stream.local_addr().ok().and_then(|a| a.as_pathname().map(|p| p.display().to_string())).unwrap_or_default();
+                    // The simulator has no Unix sockets (binding one panics); this only keeps the code compiling.
+                    #[cfg(madsim)]
+                    let path = String::new();
                     let fd = std::os::fd::AsRawFd::as_raw_fd(&stream) as i64;
                     let info = keel_core::ConnInfo { addr: format!("{path}:0"), laddr: format!("{path}:0"), fd, kind: keel_core::ConnKind::Unix };
                     tokio::spawn(conn::serve(stream, info, shared.clone()));
