@@ -31,7 +31,19 @@ pub const CLOSED: &str = "(closed)";
 pub const NO_REPLY: &str = "(no reply)";
 
 /// The families, in the order the suite runs them.
-pub const FAMILIES: &[&str] = &["connection", "strings", "keys", "expiry", "server", "protocol"];
+pub const FAMILIES: &[&str] = &[
+    "connection",
+    "strings",
+    "keys",
+    "expiry",
+    "server",
+    "protocol",
+    "lists",
+    "hashes",
+    "sets",
+    "zsets",
+    "transactions",
+];
 
 /// A problem in a transcript file, with its location.
 #[derive(Debug, Clone, PartialEq, Eq)]
