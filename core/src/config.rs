@@ -131,7 +131,7 @@ pub static PARAMS: &[Param] = &[
     p("lfu-decay-time", Kind::Int { min: 0, max: INT_MAX }, "1"),
     alias(p("list-max-listpack-size", Kind::Int { min: INT_MIN, max: INT_MAX }, "-2"), "list-max-ziplist-size"),
     p("list-compress-depth", Kind::Int { min: 0, max: INT_MAX }, "0"),
-    alias(p("hash-max-listpack-entries", Kind::Int { min: 0, max: LONG_MAX }, "128"), "hash-max-ziplist-entries"),
+    alias(p("hash-max-listpack-entries", Kind::Int { min: 0, max: LONG_MAX }, "512"), "hash-max-ziplist-entries"),
     alias(p("hash-max-listpack-value", Kind::Memory { min: 0, max: LONG_MAX }, "64"), "hash-max-ziplist-value"),
     p("set-max-intset-entries", Kind::Int { min: 0, max: LONG_MAX }, "512"),
     alias(p("zset-max-listpack-entries", Kind::Int { min: 0, max: LONG_MAX }, "128"), "zset-max-ziplist-entries"),

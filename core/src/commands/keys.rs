@@ -43,6 +43,7 @@ fn del(ctx: &mut Ctx<'_>) -> CmdResult {
     let mut removed = 0;
     for key in &ctx.argv[1..] {
         if ctx.server.dbs[db].remove(key, now).is_some() {
+            ctx.server.signal_modified(db, key);
             removed += 1;
         }
     }
@@ -111,9 +112,33 @@ fn keys(ctx: &mut Ctx<'_>) -> CmdResult {
     Ok(())
 }
 
-/// Parses a SCAN cursor: an unsigned decimal number.
+/// Parses the cursor of SCAN, SSCAN, HSCAN and ZSCAN as the reference does, with C's `strtoul`: an optional sign (a
+/// negative number wraps around), decimal digits with leading zeros allowed, nothing after them, no
+/// leading space, no overflow. An empty argument is cursor 0.
 pub fn parse_cursor(arg: &[u8]) -> Result<u64, CommandError> {
-    number::parse_u64(arg).ok_or_else(|| CommandError::err("ERR invalid cursor"))
+    let invalid = || CommandError::err("ERR invalid cursor");
+    if arg.is_empty() {
+        return Ok(0);
+    }
+    let (negative, digits) = match arg[0] {
+        b'-' => (true, &arg[1..]),
+        b'+' => (false, &arg[1..]),
+        _ => (false, arg),
+    };
+    if digits.is_empty() {
+        return Err(invalid());
+    }
+    let mut value: u64 = 0;
+    for &d in digits {
+        if !d.is_ascii_digit() {
+            return Err(invalid());
+        }
+        value = value
+            .checked_mul(10)
+            .and_then(|v| v.checked_add((d - b'0') as u64))
+            .ok_or_else(invalid)?;
+    }
+    Ok(if negative { value.wrapping_neg() } else { value })
 }
 
 /// SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]
@@ -194,6 +219,9 @@ fn rename_generic(ctx: &mut Ctx<'_>, only_if_absent: bool) -> Result<bool, Comma
     let d = &mut ctx.server.dbs[db];
     d.remove(&dst, now);
     d.insert_new(&dst, value, expire.unwrap_or(NO_EXPIRE), stamp);
+    ctx.server.signal_modified(db, &src);
+    ctx.server.signal_modified(db, &dst);
+    ctx.server.signal_key_ready(db, &dst);
     Ok(true)
 }
 
@@ -260,6 +288,8 @@ fn copy(ctx: &mut Ctx<'_>) -> CmdResult {
     }
     let stamp = ctx.access_stamp();
     ctx.server.dbs[target_db].insert_new(&dst, value, expire, stamp);
+    ctx.server.signal_modified(target_db, &dst);
+    ctx.server.signal_key_ready(target_db, &dst);
     ctx.reply.integer(1);
     Ok(())
 }
@@ -287,6 +317,9 @@ fn move_cmd(ctx: &mut Ctx<'_>) -> CmdResult {
     let stamp = ctx.access_stamp();
     if let Some((value, expire)) = ctx.server.dbs[src].take_entry(&key, now) {
         ctx.server.dbs[target].insert_new(&key, value, expire.unwrap_or(NO_EXPIRE), stamp);
+        ctx.server.signal_modified(src, &key);
+        ctx.server.signal_modified(target, &key);
+        ctx.server.signal_key_ready(target, &key);
     }
     ctx.reply.integer(1);
     Ok(())
@@ -311,6 +344,7 @@ fn flush_mode(ctx: &Ctx<'_>) -> CmdResult {
 /// FLUSHDB [ASYNC|SYNC]
 fn flushdb(ctx: &mut Ctx<'_>) -> CmdResult {
     flush_mode(ctx)?;
+    ctx.server.signal_flush(ctx.client.db);
     ctx.db().clear();
     ctx.reply.ok();
     Ok(())
@@ -319,8 +353,9 @@ fn flushdb(ctx: &mut Ctx<'_>) -> CmdResult {
 /// FLUSHALL [ASYNC|SYNC]
 fn flushall(ctx: &mut Ctx<'_>) -> CmdResult {
     flush_mode(ctx)?;
-    for db in &mut ctx.server.dbs {
-        db.clear();
+    for db in 0..ctx.server.dbs.len() {
+        ctx.server.signal_flush(db);
+        ctx.server.dbs[db].clear();
     }
     ctx.reply.ok();
     Ok(())
@@ -340,6 +375,7 @@ fn swapdb(ctx: &mut Ctx<'_>) -> CmdResult {
         return Err(CommandError::DbIndexOutOfRange);
     }
     ctx.server.dbs.swap(a as usize, b as usize);
+    ctx.server.signal_swapdb(a as usize, b as usize);
     ctx.reply.ok();
     Ok(())
 }

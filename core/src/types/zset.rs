@@ -1,46 +1,1169 @@
-//! The zset type. The representation is a placeholder until the zset commands land: the data-types
-//! work replaces it with the compact and large encodings and keeps this interface.
+//! The sorted set type: members with scores, ordered by (score, member bytes), in two encodings, plus the
+//! score and range grammar the zset commands share.
+//!
+//! Owns the representation and its invariants. Nothing here knows about clients or replies.
+//!
+//! # Encodings
+//!
+//! * **listpack** (`Small`): a `Vec` of (member, score) kept sorted. Lookups by member are linear, which is
+//!   what the reference's listpack does too; it is only used while the set holds at most
+//!   `zset-max-listpack-entries` members, each at most `zset-max-listpack-value` bytes.
+//! * **skiplist** (`Large`): an order-statistic tree plus a member → node hash index. Conversion is
+//!   one-way, as in the reference: a set that outgrew the compact form stays large when it shrinks.
+//!
+//! # Why a treap with subtree counts
+//!
+//! Ranks (`ZRANK`), positional ranges (`ZRANGE 1000 1010`), score/lex ranges and their counts, and
+//! positional removals must all be O(log n). Each needs "how many members sort before this key" and
+//! "the k-th member", so the ordered index carries subtree sizes. Among the structures that give that —
+//! a skiplist with spans (the reference's), a B-tree with counts, a balanced binary tree with sizes — a
+//! treap is the smallest correct one to write in safe Rust: nodes live in an arena (`Vec`) addressed by
+//! `u32` indices, so there are no raw pointers, and every update is `split` by rank plus `merge`, which
+//! also makes removing a contiguous rank range O(log n + removed). Priorities come from a counter mixed
+//! by splitmix64, so no client input influences the shape (expected depth ~ 2·ln n). The member → node
+//! hash index (keyed with a per-set seed) gives O(1) `ZSCORE` and O(log n) rank-by-member.
+//! Arena slots never move while a member exists (a score update re-links the same node), which gives
+//! `ZSCAN` a stable cursor: the slot number.
+//!
+//! | operation | small | large |
+//! |---|---|---|
+//! | score of member | O(n) | O(1) |
+//! | add / update / remove member | O(n) | O(log n) expected |
+//! | rank of member, k-th member, count in score/lex range | O(log n)–O(n) | O(log n) expected |
+//! | range of m members from a rank | O(m) | O(log n + m) |
+//! | remove m members by rank range | O(n) | O(log n + m) |
 
-/// A zset value.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct ZSetValue {
-    /// Members with their scores, in score order.
-    pub items: Vec<(Vec<u8>, f64)>,
+use std::cell::Cell;
+use std::hash::BuildHasher;
+use std::os::raw::c_char;
+
+use foldhash::fast::FixedState;
+use hashbrown::HashTable;
+
+/// Index of no node.
+const NIL: u32 = u32::MAX;
+
+thread_local! {
+    /// Tree nodes visited by this thread's zset operations (see [`node_visits`]).
+    static VISITS: Cell<u64> = const { Cell::new(0) };
 }
 
+/// Number of tree nodes visited by zset operations on this thread so far. Tests use the difference
+/// across an operation to check that ranks and ranges touch O(log n + m) nodes.
+pub fn node_visits() -> u64 {
+    VISITS.with(|v| v.get())
+}
+
+/// Adds `n` to this thread's visit counter.
+fn count_visits(n: u64) {
+    VISITS.with(|v| v.set(v.get() + n));
+}
+
+/// The encoding thresholds and the hash seed a zset is built with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Params {
+    /// `zset-max-listpack-entries`.
+    pub max_entries: usize,
+    /// `zset-max-listpack-value`.
+    pub max_value: usize,
+    /// Seed for the member index of a large set.
+    pub seed: u64,
+}
+
+/// The score as the compact encoding keeps it: the reference stores integral scores there as integers,
+/// so a negative zero reads back as zero.
+fn compact_score(score: f64) -> f64 {
+    if score == 0.0 {
+        0.0
+    } else {
+        score
+    }
+}
+
+/// True when (s1, m1) sorts before (s2, m2): by score, then by member bytes.
+fn key_less(s1: f64, m1: &[u8], s2: f64, m2: &[u8]) -> bool {
+    s1 < s2 || (s1 == s2 && m1 < m2)
+}
+
+/// One node of the large encoding's tree.
+#[derive(Clone, Debug)]
+struct Node {
+    /// The member bytes (empty in a free slot).
+    member: Box<[u8]>,
+    /// The score (never NaN).
+    score: f64,
+    /// Left child, keys before this one.
+    left: u32,
+    /// Right child, keys after this one.
+    right: u32,
+    /// Nodes in this subtree; 0 marks a free arena slot.
+    size: u32,
+    /// Heap priority: a parent's is at least its children's.
+    prio: u64,
+}
+
+/// The large encoding: a treap over an arena, and a member → node index.
+#[derive(Clone, Debug)]
+struct Tree {
+    /// The arena; a node keeps its slot for as long as its member is present.
+    nodes: Vec<Node>,
+    /// Free slots, reused last-freed first.
+    free: Vec<u32>,
+    /// The root node, or `NIL`.
+    root: u32,
+    /// Member hash → node slot.
+    index: HashTable<u32>,
+    /// The index's hash function, keyed per set.
+    hasher: FixedState,
+    /// State of the priority sequence.
+    prio_state: u64,
+}
+
+/// splitmix64: a fast, well-mixed sequence for treap priorities.
+fn splitmix(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// Arena, treap and index operations. Ranks are 0-based positions in (score, member) order.
+impl Tree {
+    /// An empty tree whose index is keyed by `seed`.
+    fn new(seed: u64) -> Tree {
+        Tree {
+            nodes: Vec::new(),
+            free: Vec::new(),
+            root: NIL,
+            index: HashTable::new(),
+            hasher: FixedState::with_seed(seed),
+            prio_state: seed ^ 0x5851_F42D_4C95_7F2D,
+        }
+    }
+
+    /// Number of members.
+    fn len(&self) -> usize {
+        self.size(self.root)
+    }
+
+    /// Size of the subtree rooted at `t` (0 for none).
+    fn size(&self, t: u32) -> usize {
+        if t == NIL {
+            0
+        } else {
+            self.nodes[t as usize].size as usize
+        }
+    }
+
+    /// Recomputes `t`'s subtree size from its children.
+    fn update(&mut self, t: u32) {
+        let n = &self.nodes[t as usize];
+        let size = 1 + self.size(n.left) + self.size(n.right);
+        self.nodes[t as usize].size = size as u32;
+    }
+
+    /// The node holding `member`.
+    fn find(&self, member: &[u8]) -> Option<u32> {
+        let hash = self.hasher.hash_one(member);
+        let nodes = &self.nodes;
+        self.index
+            .find(hash, |&i| &*nodes[i as usize].member == member)
+            .copied()
+    }
+
+    /// Splits `t` into its first `k` nodes and the rest.
+    fn split(&mut self, t: u32, k: usize) -> (u32, u32) {
+        if t == NIL {
+            return (NIL, NIL);
+        }
+        count_visits(1);
+        let left = self.nodes[t as usize].left;
+        let ls = self.size(left);
+        if k <= ls {
+            let (a, b) = self.split(left, k);
+            self.nodes[t as usize].left = b;
+            self.update(t);
+            (a, t)
+        } else {
+            let right = self.nodes[t as usize].right;
+            let (a, b) = self.split(right, k - ls - 1);
+            self.nodes[t as usize].right = a;
+            self.update(t);
+            (t, b)
+        }
+    }
+
+    /// Joins two trees whose keys are all ordered `a` before `b`.
+    fn merge(&mut self, a: u32, b: u32) -> u32 {
+        if a == NIL {
+            return b;
+        }
+        if b == NIL {
+            return a;
+        }
+        count_visits(1);
+        if self.nodes[a as usize].prio > self.nodes[b as usize].prio {
+            let r = self.nodes[a as usize].right;
+            let m = self.merge(r, b);
+            self.nodes[a as usize].right = m;
+            self.update(a);
+            a
+        } else {
+            let l = self.nodes[b as usize].left;
+            let m = self.merge(a, l);
+            self.nodes[b as usize].left = m;
+            self.update(b);
+            b
+        }
+    }
+
+    /// Number of leading nodes (in key order) for which `pred` holds; `pred` must hold for a prefix.
+    fn count_prefix(&self, pred: impl Fn(f64, &[u8]) -> bool) -> usize {
+        let (mut t, mut n, mut visits) = (self.root, 0, 0);
+        while t != NIL {
+            visits += 1;
+            let node = &self.nodes[t as usize];
+            if pred(node.score, &node.member) {
+                n += self.size(node.left) + 1;
+                t = node.right;
+            } else {
+                t = node.left;
+            }
+        }
+        count_visits(visits);
+        n
+    }
+
+    /// The node of rank `k`.
+    fn select(&self, mut k: usize) -> Option<u32> {
+        let (mut t, mut visits) = (self.root, 0);
+        let mut found = None;
+        while t != NIL {
+            visits += 1;
+            let node = &self.nodes[t as usize];
+            let ls = self.size(node.left);
+            if k < ls {
+                t = node.left;
+            } else if k == ls {
+                found = Some(t);
+                break;
+            } else {
+                k -= ls + 1;
+                t = node.right;
+            }
+        }
+        count_visits(visits);
+        found
+    }
+
+    /// Rank of node `idx` (which is linked).
+    fn rank_of(&self, idx: u32) -> usize {
+        let node = &self.nodes[idx as usize];
+        let (s, m) = (node.score, &node.member);
+        self.count_prefix(|ns, nm| key_less(ns, nm, s, m))
+    }
+
+    /// Links the unlinked node `idx` into the tree at its key's position.
+    fn link(&mut self, idx: u32) {
+        let rank = {
+            let node = &self.nodes[idx as usize];
+            let (s, m) = (node.score, &node.member);
+            self.count_prefix(|ns, nm| key_less(ns, nm, s, m))
+        };
+        let (l, r) = self.split(self.root, rank);
+        let lx = self.merge(l, idx);
+        self.root = self.merge(lx, r);
+    }
+
+    /// Unlinks node `idx` from the tree (it stays allocated and indexed).
+    fn unlink(&mut self, idx: u32) {
+        let rank = self.rank_of(idx);
+        let (l, r) = self.split(self.root, rank);
+        let (_mid, r2) = self.split(r, 1);
+        let node = &mut self.nodes[idx as usize];
+        node.left = NIL;
+        node.right = NIL;
+        node.size = 1;
+        self.root = self.merge(l, r2);
+    }
+
+    /// Adds a member known to be absent.
+    fn insert(&mut self, member: &[u8], score: f64) {
+        let prio = splitmix(&mut self.prio_state);
+        let node = Node {
+            member: member.into(),
+            score,
+            left: NIL,
+            right: NIL,
+            size: 1,
+            prio,
+        };
+        let idx = match self.free.pop() {
+            Some(i) => {
+                self.nodes[i as usize] = node;
+                i
+            }
+            None => {
+                self.nodes.push(node);
+                (self.nodes.len() - 1) as u32
+            }
+        };
+        let hash = self.hasher.hash_one(member);
+        let nodes = &self.nodes;
+        let hasher = &self.hasher;
+        self.index
+            .insert_unique(hash, idx, |&i| hasher.hash_one(&*nodes[i as usize].member));
+        self.link(idx);
+    }
+
+    /// Releases an unlinked node: drops it from the index and frees its slot. Returns its contents.
+    fn release(&mut self, idx: u32) -> (Vec<u8>, f64) {
+        let hash = self.hasher.hash_one(&*self.nodes[idx as usize].member);
+        if let Ok(entry) = self.index.find_entry(hash, |&i| i == idx) {
+            entry.remove();
+        }
+        let node = &mut self.nodes[idx as usize];
+        let member = std::mem::take(&mut node.member).into_vec();
+        let score = node.score;
+        node.size = 0;
+        node.left = NIL;
+        node.right = NIL;
+        self.free.push(idx);
+        (member, score)
+    }
+
+    /// Frees every node of the detached subtree `t`.
+    fn release_subtree(&mut self, t: u32) {
+        let mut stack = vec![t];
+        while let Some(n) = stack.pop() {
+            if n == NIL {
+                continue;
+            }
+            count_visits(1);
+            stack.push(self.nodes[n as usize].left);
+            stack.push(self.nodes[n as usize].right);
+            self.release(n);
+        }
+    }
+
+    /// Removes the nodes of ranks `start..end`.
+    fn remove_ranks(&mut self, start: usize, end: usize) {
+        let (l, r) = self.split(self.root, start);
+        let (mid, r2) = self.split(r, end - start);
+        self.root = self.merge(l, r2);
+        self.release_subtree(mid);
+    }
+
+    /// An in-order walk from rank `start`, ascending or (`rev`) descending.
+    fn iter_from(&self, start: usize, rev: bool) -> TreeIter<'_> {
+        let mut stack = Vec::new();
+        let (mut t, mut k) = (self.root, start);
+        let mut visits = 0;
+        while t != NIL {
+            visits += 1;
+            let node = &self.nodes[t as usize];
+            let ls = self.size(node.left);
+            if k < ls {
+                if !rev {
+                    stack.push(t);
+                }
+                t = node.left;
+            } else if k == ls {
+                stack.push(t);
+                break;
+            } else {
+                if rev {
+                    stack.push(t);
+                }
+                k -= ls + 1;
+                t = node.right;
+            }
+        }
+        count_visits(visits);
+        TreeIter { tree: self, stack, rev }
+    }
+
+    /// Checks order, heap order, sizes, the index and the free list; panics on a violation.
+    fn check(&self) {
+        let mut count = 0;
+        if self.root != NIL {
+            count = self.check_node(self.root, None, None);
+        }
+        let live = self.nodes.iter().filter(|n| n.size > 0).count();
+        assert_eq!(count, live, "every live node is in the tree");
+        assert_eq!(self.index.len(), live, "index covers every live node");
+        assert_eq!(live + self.free.len(), self.nodes.len(), "slots are live or free");
+        for (i, n) in self.nodes.iter().enumerate() {
+            if n.size > 0 {
+                assert_eq!(self.find(&n.member), Some(i as u32), "member is findable");
+            }
+        }
+    }
+
+    /// Checks the subtree at `t` against its key bounds; returns its size.
+    fn check_node(&self, t: u32, lo: Option<u32>, hi: Option<u32>) -> usize {
+        let n = &self.nodes[t as usize];
+        assert!(!n.score.is_nan(), "no NaN score");
+        if let Some(lo) = lo {
+            let l = &self.nodes[lo as usize];
+            assert!(key_less(l.score, &l.member, n.score, &n.member), "ordered");
+        }
+        if let Some(hi) = hi {
+            let h = &self.nodes[hi as usize];
+            assert!(key_less(n.score, &n.member, h.score, &h.member), "ordered");
+        }
+        let mut size = 1;
+        for child in [n.left, n.right] {
+            if child != NIL {
+                assert!(self.nodes[child as usize].prio <= n.prio, "heap order");
+            }
+        }
+        if n.left != NIL {
+            size += self.check_node(n.left, lo, Some(t));
+        }
+        if n.right != NIL {
+            size += self.check_node(n.right, Some(t), hi);
+        }
+        assert_eq!(size, n.size as usize, "subtree size");
+        size
+    }
+}
+
+/// In-order iterator over a [`Tree`] from a starting rank.
+struct TreeIter<'a> {
+    /// The tree walked.
+    tree: &'a Tree,
+    /// Nodes still to visit; the top is next.
+    stack: Vec<u32>,
+    /// Walking towards rank 0.
+    rev: bool,
+}
+
+impl<'a> Iterator for TreeIter<'a> {
+    type Item = (&'a [u8], f64);
+
+    /// The next member and score.
+    fn next(&mut self) -> Option<Self::Item> {
+        let t = self.stack.pop()?;
+        let nodes = &self.tree.nodes;
+        let node = &nodes[t as usize];
+        let mut c = if self.rev { node.left } else { node.right };
+        let mut visits = 1;
+        while c != NIL {
+            visits += 1;
+            self.stack.push(c);
+            let n = &nodes[c as usize];
+            c = if self.rev { n.right } else { n.left };
+        }
+        count_visits(visits);
+        Some((&node.member, node.score))
+    }
+}
+
+/// A zset's encoding.
+#[derive(Clone, Debug)]
+enum Repr {
+    /// The compact encoding: sorted by (score, member).
+    Small(Vec<(Box<[u8]>, f64)>),
+    /// The large encoding.
+    Large(Tree),
+}
+
+/// A zset value.
+#[derive(Clone, Debug)]
+pub struct ZSetValue {
+    /// The current encoding and its data.
+    repr: Repr,
+}
+
+/// An empty zset in the compact encoding.
+impl Default for ZSetValue {
+    /// An empty compact zset.
+    fn default() -> Self {
+        ZSetValue {
+            repr: Repr::Small(Vec::new()),
+        }
+    }
+}
+
+/// Equal when the same members have the same scores, whatever the encodings.
+impl PartialEq for ZSetValue {
+    /// Compares members and scores in order.
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && self.iter().eq(other.iter())
+    }
+}
+
+/// An iterator over a zset's members from a rank, in either direction.
+pub struct RangeIter<'a> {
+    /// The encoding's iterator.
+    inner: RangeInner<'a>,
+}
+
+/// The per-encoding iterator behind [`RangeIter`].
+enum RangeInner<'a> {
+    /// Compact encoding, ascending.
+    Fwd(std::slice::Iter<'a, (Box<[u8]>, f64)>),
+    /// Compact encoding, descending.
+    Rev(std::iter::Rev<std::slice::Iter<'a, (Box<[u8]>, f64)>>),
+    /// Large encoding, either direction.
+    Tree(TreeIter<'a>),
+}
+
+impl<'a> Iterator for RangeIter<'a> {
+    type Item = (&'a [u8], f64);
+
+    /// The next member and score.
+    fn next(&mut self) -> Option<Self::Item> {
+        match &mut self.inner {
+            RangeInner::Fwd(i) => i.next().map(|(m, s)| (&**m, *s)),
+            RangeInner::Rev(i) => i.next().map(|(m, s)| (&**m, *s)),
+            RangeInner::Tree(i) => i.next(),
+        }
+    }
+}
+
+/// Construction, lookups, updates and range walks, in either encoding.
 impl ZSetValue {
+    /// An empty zset in the encoding the reference creates for a first member of `member_len` bytes.
+    pub fn new_for(member_len: usize, params: Params) -> ZSetValue {
+        if params.max_entries == 0 || member_len > params.max_value {
+            ZSetValue {
+                repr: Repr::Large(Tree::new(params.seed)),
+            }
+        } else {
+            ZSetValue::default()
+        }
+    }
+
+    /// A zset of `items` (distinct members, sorted by score then member), compact if the thresholds allow.
+    pub fn from_sorted(items: Vec<(Vec<u8>, f64)>, params: Params) -> ZSetValue {
+        let small = items.len() <= params.max_entries && items.iter().all(|(m, _)| m.len() <= params.max_value);
+        if small {
+            return ZSetValue {
+                repr: Repr::Small(
+                    items
+                        .into_iter()
+                        .map(|(m, s)| (m.into_boxed_slice(), compact_score(s)))
+                        .collect(),
+                ),
+            };
+        }
+        let mut tree = Tree::new(params.seed);
+        for (m, s) in &items {
+            tree.insert(m, *s);
+        }
+        ZSetValue {
+            repr: Repr::Large(tree),
+        }
+    }
+
     /// Number of elements.
     pub fn len(&self) -> usize {
-        self.items.len()
+        match &self.repr {
+            Repr::Small(v) => v.len(),
+            Repr::Large(t) => t.len(),
+        }
     }
 
     /// True when empty (an empty zset is never stored: its key is removed).
     pub fn is_empty(&self) -> bool {
-        self.items.is_empty()
+        self.len() == 0
     }
 
     /// The name `OBJECT ENCODING` reports.
     pub fn encoding_name(&self) -> &'static str {
-        "listpack"
+        match &self.repr {
+            Repr::Small(_) => "listpack",
+            Repr::Large(_) => "skiplist",
+        }
     }
 
     /// Approximate heap bytes owned.
     pub fn heap_size(&self) -> usize {
-        self.items.iter().map(|(m, _)| m.capacity() + 8).sum()
+        match &self.repr {
+            Repr::Small(v) => {
+                v.capacity() * std::mem::size_of::<(Box<[u8]>, f64)>() + v.iter().map(|(m, _)| m.len()).sum::<usize>()
+            }
+            Repr::Large(t) => {
+                t.nodes.capacity() * std::mem::size_of::<Node>()
+                    + t.nodes.iter().map(|n| n.member.len()).sum::<usize>()
+                    + t.free.capacity() * 4
+                    + t.index.capacity() * 5
+            }
+        }
     }
 
-    /// Every element, in the order the type defines.
+    /// Every element, in score order (ties by member bytes).
     pub fn iter(&self) -> impl Iterator<Item = (&[u8], f64)> + '_ {
-        self.items.iter().map(|(m, s)| (m.as_slice(), *s))
+        self.iter_from(0, false)
+    }
+
+    /// Elements from rank `start` (0 = lowest), ascending, or descending towards rank 0 when `rev`.
+    pub fn iter_from(&self, start: usize, rev: bool) -> RangeIter<'_> {
+        let inner = match &self.repr {
+            Repr::Small(v) => {
+                if rev {
+                    let end = (start + 1).min(v.len());
+                    RangeInner::Rev(v[..end].iter().rev())
+                } else {
+                    RangeInner::Fwd(v[start.min(v.len())..].iter())
+                }
+            }
+            Repr::Large(t) => RangeInner::Tree(t.iter_from(start, rev)),
+        };
+        RangeIter { inner }
+    }
+
+    /// The element of rank `rank`.
+    pub fn get(&self, rank: usize) -> Option<(&[u8], f64)> {
+        match &self.repr {
+            Repr::Small(v) => v.get(rank).map(|(m, s)| (&**m, *s)),
+            Repr::Large(t) => t.select(rank).map(|i| {
+                let n = &t.nodes[i as usize];
+                (&*n.member, n.score)
+            }),
+        }
+    }
+
+    /// The score of `member`.
+    pub fn score(&self, member: &[u8]) -> Option<f64> {
+        match &self.repr {
+            Repr::Small(v) => v.iter().find(|(m, _)| &**m == member).map(|(_, s)| *s),
+            Repr::Large(t) => t.find(member).map(|i| t.nodes[i as usize].score),
+        }
+    }
+
+    /// The rank (0 = lowest score) of `member`.
+    pub fn rank(&self, member: &[u8]) -> Option<usize> {
+        match &self.repr {
+            Repr::Small(v) => v.iter().position(|(m, _)| &**m == member),
+            Repr::Large(t) => t.find(member).map(|i| t.rank_of(i)),
+        }
+    }
+
+    /// Number of leading elements (in order) for which `pred(score, member)` holds. `pred` must hold
+    /// for a prefix of the order (a lower or upper bound on the key).
+    pub fn count_prefix(&self, pred: impl Fn(f64, &[u8]) -> bool) -> usize {
+        match &self.repr {
+            Repr::Small(v) => v.partition_point(|(m, s)| pred(*s, m)),
+            Repr::Large(t) => t.count_prefix(pred),
+        }
+    }
+
+    /// Converts to the large encoding.
+    fn convert(&mut self, seed: u64) {
+        if let Repr::Small(v) = &self.repr {
+            let mut tree = Tree::new(seed);
+            for (m, s) in v {
+                tree.insert(m, *s);
+            }
+            self.repr = Repr::Large(tree);
+        }
+    }
+
+    /// Adds `member`, which must be absent, converting to the large encoding first when the compact one
+    /// would exceed the thresholds.
+    pub fn insert_new(&mut self, member: &[u8], score: f64, params: Params) {
+        if let Repr::Small(v) = &self.repr {
+            if v.len() + 1 > params.max_entries || member.len() > params.max_value {
+                self.convert(params.seed);
+            }
+        }
+        match &mut self.repr {
+            Repr::Small(v) => {
+                let score = compact_score(score);
+                let pos = v.partition_point(|(m, s)| key_less(*s, m, score, member));
+                v.insert(pos, (member.into(), score));
+            }
+            Repr::Large(t) => t.insert(member, score),
+        }
+    }
+
+    /// Changes the score of a present `member`. Returns false if it is absent.
+    pub fn update_score(&mut self, member: &[u8], score: f64) -> bool {
+        match &mut self.repr {
+            Repr::Small(v) => {
+                let Some(old) = v.iter().position(|(m, _)| &**m == member) else {
+                    return false;
+                };
+                let entry = v.remove(old);
+                let score = compact_score(score);
+                let pos = v.partition_point(|(m, s)| key_less(*s, m, score, member));
+                v.insert(pos, (entry.0, score));
+                true
+            }
+            Repr::Large(t) => {
+                let Some(idx) = t.find(member) else {
+                    return false;
+                };
+                t.unlink(idx);
+                t.nodes[idx as usize].score = score;
+                t.link(idx);
+                true
+            }
+        }
+    }
+
+    /// Removes `member`; true if it was present.
+    pub fn remove(&mut self, member: &[u8]) -> bool {
+        match &mut self.repr {
+            Repr::Small(v) => match v.iter().position(|(m, _)| &**m == member) {
+                Some(p) => {
+                    v.remove(p);
+                    true
+                }
+                None => false,
+            },
+            Repr::Large(t) => match t.find(member) {
+                Some(idx) => {
+                    t.unlink(idx);
+                    t.release(idx);
+                    true
+                }
+                None => false,
+            },
+        }
+    }
+
+    /// Removes the elements of ranks `start..end` (clamped to the length). Returns how many were removed.
+    pub fn remove_ranks(&mut self, start: usize, end: usize) -> usize {
+        let end = end.min(self.len());
+        if start >= end {
+            return 0;
+        }
+        match &mut self.repr {
+            Repr::Small(v) => {
+                v.drain(start..end);
+            }
+            Repr::Large(t) => t.remove_ranks(start, end),
+        }
+        end - start
+    }
+
+    /// Removes and returns the element of rank `rank`.
+    fn take_rank(&mut self, rank: usize) -> Option<(Vec<u8>, f64)> {
+        if rank >= self.len() {
+            return None;
+        }
+        match &mut self.repr {
+            Repr::Small(v) => {
+                let (m, s) = v.remove(rank);
+                Some((m.into_vec(), s))
+            }
+            Repr::Large(t) => {
+                let idx = t.select(rank)?;
+                t.unlink(idx);
+                Some(t.release(idx))
+            }
+        }
     }
 
     /// Removes and returns the member with the lowest score (ties: lowest member bytes).
     pub fn pop_min(&mut self) -> Option<(Vec<u8>, f64)> {
-        (!self.items.is_empty()).then(|| self.items.remove(0))
+        self.take_rank(0)
     }
 
     /// Removes and returns the member with the highest score (ties: highest member bytes).
     pub fn pop_max(&mut self) -> Option<(Vec<u8>, f64)> {
-        self.items.pop()
+        let len = self.len();
+        self.take_rank(len.checked_sub(1)?)
+    }
+
+    /// One step of `ZSCAN`: visits up to about `count` elements from `cursor` and returns the next cursor
+    /// (0 when done). The compact encoding is returned whole in one step, as the reference does. For the
+    /// large one the cursor is an arena slot: members present for the whole scan are visited exactly once.
+    pub fn scan(&self, cursor: u64, count: usize, mut visit: impl FnMut(&[u8], f64)) -> u64 {
+        match &self.repr {
+            Repr::Small(v) => {
+                for (m, s) in v {
+                    visit(m, *s);
+                }
+                0
+            }
+            Repr::Large(t) => {
+                let mut i = usize::try_from(cursor).unwrap_or(usize::MAX);
+                let mut seen = 0;
+                // Like the reference, bound the slots examined per call (free slots cost too).
+                let stop = i.saturating_add(count.saturating_mul(10));
+                while i < t.nodes.len() && seen < count && i < stop {
+                    let n = &t.nodes[i];
+                    if n.size > 0 {
+                        visit(&n.member, n.score);
+                        seen += 1;
+                    }
+                    i += 1;
+                }
+                if i >= t.nodes.len() {
+                    0
+                } else {
+                    i as u64
+                }
+            }
+        }
+    }
+
+    /// Checks the representation's invariants (tests, fuzzers); panics on a violation.
+    pub fn check_invariants(&self) {
+        match &self.repr {
+            Repr::Small(v) => {
+                for w in v.windows(2) {
+                    assert!(key_less(w[0].1, &w[0].0, w[1].1, &w[1].0), "compact form is sorted");
+                }
+                assert!(v.iter().all(|(_, s)| !s.is_nan()), "no NaN score");
+                let mut members: Vec<&[u8]> = v.iter().map(|(m, _)| &**m).collect();
+                members.sort();
+                members.dedup();
+                assert_eq!(members.len(), v.len(), "members are distinct");
+            }
+            Repr::Large(t) => t.check(),
+        }
+    }
+}
+
+// The C library's float parser, which the reference server uses for scores and range ends.
+unsafe extern "C" {
+    /// `strtod(3)`.
+    fn strtod(nptr: *const c_char, endptr: *mut *mut c_char) -> f64;
+}
+
+/// Runs the C library's `strtod` on `text` (NUL-terminated copy): the value and the bytes consumed.
+/// The C library's grammar is the reference's (hex floats, `inf`, `infinity`, `nan`, leading spaces).
+fn c_strtod(text: &[u8]) -> (f64, usize) {
+    let mut buf = Vec::with_capacity(text.len() + 1);
+    buf.extend_from_slice(text);
+    buf.push(0);
+    let mut end: *mut c_char = std::ptr::null_mut();
+    // SAFETY: `buf` is NUL-terminated and outlives the call; strtod reads up to that NUL and stores a
+    // pointer into `buf` (or its start) in `end`, which is only used for its address below.
+    let value = unsafe { strtod(buf.as_ptr().cast(), &mut end) };
+    let consumed = (end as usize).wrapping_sub(buf.as_ptr() as usize).min(text.len());
+    (value, consumed)
+}
+
+/// C's `isspace` in the C locale.
+fn c_isspace(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
+}
+
+/// True when `text` (a complete strtod number) has a non-zero digit in its mantissa.
+fn nonzero_mantissa(text: &[u8]) -> bool {
+    let t = text.iter().position(|&b| !c_isspace(b)).map_or(&[][..], |p| &text[p..]);
+    let t = t.strip_prefix(b"-").or_else(|| t.strip_prefix(b"+")).unwrap_or(t);
+    if t.len() > 1 && t[0] == b'0' && (t[1] == b'x' || t[1] == b'X') {
+        t[2..]
+            .iter()
+            .take_while(|&&b| b != b'p' && b != b'P')
+            .any(|&b| b.is_ascii_hexdigit() && b != b'0')
+    } else {
+        t.iter()
+            .take_while(|&&b| b != b'e' && b != b'E')
+            .any(|&b| (b'1'..=b'9').contains(&b))
+    }
+}
+
+/// Parses a score or weight as the reference does for values it stores: the whole text must be a C
+/// float (no leading space), not NaN, and not out of range (a literal `inf` is fine, an overflow is not;
+/// an underflow to zero is refused, a denormal result accepted).
+pub fn parse_score(text: &[u8]) -> Option<f64> {
+    if text.is_empty() || c_isspace(text[0]) {
+        return None;
+    }
+    let (v, used) = c_strtod(text);
+    if used != text.len() || v.is_nan() {
+        return None;
+    }
+    if v.is_infinite() {
+        let t = text
+            .strip_prefix(b"-")
+            .or_else(|| text.strip_prefix(b"+"))
+            .unwrap_or(text);
+        if !matches!(t.first(), Some(b'i' | b'I')) {
+            return None;
+        }
+    }
+    if v == 0.0 && nonzero_mantissa(text) {
+        return None;
+    }
+    Some(v)
+}
+
+/// One end of a score range.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ScoreBound {
+    /// The score.
+    pub value: f64,
+    /// True for an exclusive (`(`) bound.
+    pub exclusive: bool,
+}
+
+/// Parses a score range end as the reference does: `(` makes it exclusive, the rest is read by
+/// `strtod` up to a NUL byte (so leading spaces, an empty text and overflows to infinity are accepted),
+/// NaN is refused.
+pub fn parse_score_bound(text: &[u8]) -> Option<ScoreBound> {
+    let (exclusive, num) = match text.strip_prefix(b"(") {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    };
+    let (v, used) = c_strtod(num);
+    let ended = used == num.len() || num[used] == 0;
+    if !ended || v.is_nan() {
+        return None;
+    }
+    Some(ScoreBound { value: v, exclusive })
+}
+
+/// A score range `[min, max]` with exclusive ends as flagged.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ScoreRange {
+    /// The lower end.
+    pub min: ScoreBound,
+    /// The upper end.
+    pub max: ScoreBound,
+}
+
+/// Membership tests and rank bounds of a score range.
+impl ScoreRange {
+    /// True when `score` is at or above the lower end.
+    pub fn above_min(&self, score: f64) -> bool {
+        if self.min.exclusive {
+            score > self.min.value
+        } else {
+            score >= self.min.value
+        }
+    }
+
+    /// True when `score` is at or below the upper end.
+    pub fn below_max(&self, score: f64) -> bool {
+        if self.max.exclusive {
+            score < self.max.value
+        } else {
+            score <= self.max.value
+        }
+    }
+
+    /// The ranks `lo..hi` of the elements of `z` in the range (empty when `lo >= hi`).
+    pub fn ranks(&self, z: &ZSetValue) -> (usize, usize) {
+        let empty = self.min.value > self.max.value
+            || (self.min.value == self.max.value && (self.min.exclusive || self.max.exclusive));
+        if empty {
+            return (0, 0);
+        }
+        let lo = z.count_prefix(|s, _| !self.above_min(s));
+        let hi = z.count_prefix(|s, _| self.below_max(s));
+        (lo, hi.max(lo))
+    }
+}
+
+/// One end of a lexicographic range.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LexBound {
+    /// `-`: below every member.
+    Min,
+    /// `+`: above every member.
+    Max,
+    /// `[member`.
+    Inclusive(Vec<u8>),
+    /// `(member`.
+    Exclusive(Vec<u8>),
+}
+
+/// Parses a lexicographic range end: `-`, `+`, `[member` or `(member`.
+pub fn parse_lex_bound(text: &[u8]) -> Option<LexBound> {
+    match text.first()? {
+        b'+' if text.len() == 1 => Some(LexBound::Max),
+        b'-' if text.len() == 1 => Some(LexBound::Min),
+        b'[' => Some(LexBound::Inclusive(text[1..].to_vec())),
+        b'(' => Some(LexBound::Exclusive(text[1..].to_vec())),
+        _ => None,
+    }
+}
+
+/// A lexicographic range.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LexRange {
+    /// The lower end.
+    pub min: LexBound,
+    /// The upper end.
+    pub max: LexBound,
+}
+
+/// Position of a bound on the member line: (class, bytes) where Min < any member < Max.
+fn lex_cmp(member: &[u8], bound: &LexBound) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    match bound {
+        LexBound::Min => Ordering::Greater,
+        LexBound::Max => Ordering::Less,
+        LexBound::Inclusive(b) | LexBound::Exclusive(b) => member.cmp(b),
+    }
+}
+
+/// Membership tests and rank bounds of a lexicographic range.
+impl LexRange {
+    /// True when `member` is at or above the lower end.
+    pub fn above_min(&self, member: &[u8]) -> bool {
+        let c = lex_cmp(member, &self.min);
+        match self.min {
+            LexBound::Inclusive(_) => c.is_ge(),
+            _ => c.is_gt(),
+        }
+    }
+
+    /// True when `member` is at or below the upper end.
+    pub fn below_max(&self, member: &[u8]) -> bool {
+        let c = lex_cmp(member, &self.max);
+        match self.max {
+            LexBound::Inclusive(_) => c.is_le(),
+            _ => c.is_lt(),
+        }
+    }
+
+    /// True when no member can be in the range.
+    fn is_empty(&self) -> bool {
+        use std::cmp::Ordering;
+        let rank = |b: &LexBound| match b {
+            LexBound::Min => 0,
+            LexBound::Inclusive(_) | LexBound::Exclusive(_) => 1,
+            LexBound::Max => 2,
+        };
+        let ord = match (&self.min, &self.max) {
+            (LexBound::Inclusive(a) | LexBound::Exclusive(a), LexBound::Inclusive(b) | LexBound::Exclusive(b)) => {
+                a.cmp(b)
+            }
+            (a, b) => rank(a).cmp(&rank(b)),
+        };
+        let exclusive = !matches!(self.min, LexBound::Inclusive(_)) || !matches!(self.max, LexBound::Inclusive(_));
+        ord == Ordering::Greater || (ord == Ordering::Equal && exclusive)
+    }
+
+    /// The ranks `lo..hi` of the elements of `z` in the range, assuming (as the reference does) that
+    /// all scores are equal so members are in byte order.
+    pub fn ranks(&self, z: &ZSetValue) -> (usize, usize) {
+        if self.is_empty() {
+            return (0, 0);
+        }
+        let lo = z.count_prefix(|_, m| !self.above_min(m));
+        let hi = z.count_prefix(|_, m| self.below_max(m));
+        (lo, hi.max(lo))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Thresholds with `max_entries` entries.
+    fn params(max_entries: usize) -> Params {
+        Params {
+            max_entries,
+            max_value: 64,
+            seed: 1,
+        }
+    }
+
+    #[test]
+    fn scores_parse_like_strtod() {
+        assert_eq!(parse_score(b"1.5"), Some(1.5));
+        assert_eq!(parse_score(b"inf"), Some(f64::INFINITY));
+        assert_eq!(parse_score(b"-Infinity"), Some(f64::NEG_INFINITY));
+        assert_eq!(parse_score(b"0x10"), Some(16.0));
+        assert_eq!(parse_score(b"1e400"), None);
+        assert_eq!(parse_score(b"1e-400"), None);
+        assert_eq!(parse_score(b"0e-400"), Some(0.0));
+        assert_eq!(parse_score(b"nan"), None);
+        assert_eq!(parse_score(b" 1"), None);
+        assert_eq!(parse_score(b"1 "), None);
+        assert_eq!(parse_score(b""), None);
+        assert_eq!(parse_score(b"1\x002"), None);
+        let b = parse_score_bound(b"(1e400").unwrap();
+        assert!(b.exclusive && b.value.is_infinite());
+        assert_eq!(parse_score_bound(b"").map(|b| b.value), Some(0.0));
+        assert_eq!(parse_score_bound(b"1x"), None);
+    }
+
+    #[test]
+    fn both_encodings_agree() {
+        let mut small = ZSetValue::new_for(1, params(1000));
+        let mut large = ZSetValue::new_for(1, params(0));
+        assert_eq!(large.encoding_name(), "skiplist");
+        for i in 0..300u32 {
+            let m = format!("m{}", (i * 7919) % 300);
+            let s = f64::from(i % 17);
+            for z in [&mut small, &mut large] {
+                if z.score(m.as_bytes()).is_some() {
+                    z.update_score(m.as_bytes(), s);
+                } else {
+                    z.insert_new(
+                        m.as_bytes(),
+                        s,
+                        if z.encoding_name() == "listpack" {
+                            params(1000)
+                        } else {
+                            params(0)
+                        },
+                    );
+                }
+            }
+        }
+        for i in 0..100u32 {
+            let m = format!("m{}", i * 3);
+            assert_eq!(small.remove(m.as_bytes()), large.remove(m.as_bytes()));
+        }
+        small.check_invariants();
+        large.check_invariants();
+        assert!(small.iter().eq(large.iter()));
+        for r in 0..small.len() {
+            assert_eq!(small.get(r), large.get(r));
+            let (m, _) = small.get(r).unwrap();
+            assert_eq!(large.rank(m), Some(r));
+            assert!(small.iter_from(r, true).eq(large.iter_from(r, true)));
+        }
+        assert_eq!(small.remove_ranks(10, 50), large.remove_ranks(10, 50));
+        large.check_invariants();
+        assert!(small.iter().eq(large.iter()));
+        assert_eq!(small.pop_max(), large.pop_max());
+        assert_eq!(small.pop_min(), large.pop_min());
+        let mut seen = Vec::new();
+        let mut cursor = 0;
+        loop {
+            cursor = large.scan(cursor, 7, |m, _| seen.push(m.to_vec()));
+            if cursor == 0 {
+                break;
+            }
+        }
+        assert_eq!(seen.len(), large.len());
+    }
+
+    #[test]
+    fn scan_returns_members_present_throughout() {
+        let p = params(0);
+        let mut z = ZSetValue::new_for(1, p);
+        for i in 0..1000 {
+            z.insert_new(format!("k{i}").as_bytes(), f64::from(i % 13), p);
+        }
+        let mut seen = std::collections::HashSet::new();
+        let mut cursor = 0;
+        let mut round = 0;
+        loop {
+            cursor = z.scan(cursor, 17, |m, _| {
+                seen.insert(m.to_vec());
+            });
+            // Churn between calls: remove members >= 500, add new ones, re-score the stable ones.
+            round += 1;
+            z.remove(format!("k{}", 500 + round).as_bytes());
+            z.insert_new(format!("new{round}").as_bytes(), 1.0, p);
+            z.update_score(format!("k{}", round % 500).as_bytes(), -f64::from(round));
+            if cursor == 0 {
+                break;
+            }
+        }
+        z.check_invariants();
+        for i in 0..500 {
+            assert!(
+                seen.contains(format!("k{i}").as_bytes()),
+                "k{i} present throughout was returned"
+            );
+        }
     }
 }
