@@ -5,6 +5,7 @@
 //! only an id and its state. [`Clients`] is the registry `CLIENT LIST`/`CLIENT KILL` walk.
 
 use crate::resp::Protocol;
+use bytes::Bytes;
 use hashbrown::HashMap;
 
 /// A client's unique, never reused id (`CLIENT ID`).
@@ -59,6 +60,12 @@ pub struct ClientState {
     pub killed: bool,
     /// Bytes waiting in the shell's query buffer, reported by `CLIENT LIST qbuf=`.
     pub query_buf_len: usize,
+    /// Commands queued since `MULTI`, or `None` outside a transaction.
+    pub multi: Option<Vec<Vec<Bytes>>>,
+    /// Set when a command could not be queued (unknown, wrong arity): `EXEC` then aborts.
+    pub multi_error: bool,
+    /// Set while `EXEC` runs this client's queued commands: blocking commands must not block.
+    pub in_exec: bool,
 }
 
 impl ClientState {
@@ -78,6 +85,9 @@ impl ClientState {
             no_touch: false,
             killed: false,
             query_buf_len: 0,
+            multi: None,
+            multi_error: false,
+            in_exec: false,
         }
     }
 }

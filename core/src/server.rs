@@ -8,7 +8,9 @@
 use bytes::Bytes;
 use rand::{rngs::SmallRng, Rng, SeedableRng};
 
-use crate::client::{ClientHandle, ClientId, Clients, ConnInfo, ReplyMode};
+use crate::blocking::BlockedClients;
+use crate::client::{ClientHandle, ClientId, ClientState, Clients, ConnInfo, ReplyMode};
+use crate::commands::transactions::{self, Watches};
 use crate::commands::{self, error::error_code, CommandError, Ctx, Lookup, Registry};
 use crate::config::Config;
 use crate::keyspace::{access, Db};
@@ -27,6 +29,9 @@ pub enum Effect {
     ConfigChanged(&'static str),
     /// `CLIENT PAUSE`/`UNPAUSE` changed the pause state.
     PauseChanged,
+    /// A blocked client was served, timed out or unblocked: its connection should call
+    /// [`Server::resume`] to collect the reply and go on.
+    Unblocked(ClientId),
 }
 
 /// Facts about the process the shell gives at start-up, reported by `INFO server`.
@@ -89,6 +94,12 @@ pub struct Server {
     pub pause: Option<Pause>,
     /// Number of `CONFIG RESETSTAT`-resettable figures start here.
     pub last_cron_ms: i64,
+    /// Keys watched by clients (`WATCH`).
+    pub watches: Watches,
+    /// Clients blocked on keys (`BLPOP` and friends).
+    pub blocked: BlockedClients,
+    /// The time of the command running now, in Unix ms.
+    now_ms: i64,
 }
 
 /// What the shell should do with a connection after its batch ran.
@@ -98,6 +109,10 @@ pub enum Flow {
     Continue,
     /// Write the pending replies, then close.
     Close,
+    /// The client is blocked (BLPOP with no data): write the pending replies, run none of its commands
+    /// until an [`Effect::Unblocked`] for it or its deadline ([`Server::block_deadline_ms`]), then call
+    /// [`Server::resume`].
+    Blocked,
 }
 
 impl Server {
@@ -127,6 +142,9 @@ impl Server {
             active_expire_enabled: true,
             pause: None,
             last_cron_ms: now_ms,
+            watches: Watches::default(),
+            blocked: BlockedClients::default(),
+            now_ms,
         }
     }
 
@@ -137,6 +155,8 @@ impl Server {
 
     /// Forgets a closed connection.
     pub fn disconnect(&mut self, handle: ClientHandle) {
+        self.unwatch_all(handle.id);
+        self.blocked.forget(handle.id);
         self.clients.remove(handle);
     }
 
@@ -166,31 +186,142 @@ impl Server {
         now_us: i64,
         out: &mut Vec<u8>,
     ) -> Flow {
-        for argv in batch.iter() {
-            if self.execute(handle, argv, now_us, out) == Flow::Close {
-                return Flow::Close;
+        for (i, argv) in batch.iter().enumerate() {
+            match self.execute(handle, argv, now_us, out) {
+                Flow::Continue => {}
+                Flow::Close => return Flow::Close,
+                Flow::Blocked => {
+                    // The rest of the read runs once the client is unblocked.
+                    let rest = batch.iter().skip(i + 1).map(|a| a.to_vec()).collect();
+                    self.blocked.set_deferred(handle.id, rest);
+                    return Flow::Blocked;
+                }
             }
         }
         Flow::Continue
     }
 
-    /// Runs one command for client `handle`, appending its reply to `out`.
+    /// Runs commands left over from a read after a blocked client is unblocked; like
+    /// [`Server::execute_batch`].
+    fn run_deferred(&mut self, handle: ClientHandle, cmds: Vec<Vec<Bytes>>, now_us: i64, out: &mut Vec<u8>) -> Flow {
+        for (i, argv) in cmds.iter().enumerate() {
+            match self.execute(handle, argv, now_us, out) {
+                Flow::Continue => {}
+                Flow::Close => return Flow::Close,
+                Flow::Blocked => {
+                    self.blocked.set_deferred(handle.id, cmds[i + 1..].to_vec());
+                    return Flow::Blocked;
+                }
+            }
+        }
+        Flow::Continue
+    }
+
+    /// For a blocked client: collects its reply if it was served or unblocked, or times it out if its
+    /// deadline passed by `now_us`, then runs the commands that followed the blocking one. Returns
+    /// [`Flow::Blocked`] while it still waits (a wake-up can come before the deadline and for nothing).
+    pub fn resume(&mut self, handle: ClientHandle, now_us: i64, out: &mut Vec<u8>) -> Flow {
+        let now_ms = now_us.div_euclid(1000);
+        self.now_ms = now_ms;
+        if let Some(done) = self.blocked.take_finished(handle.id) {
+            self.stats.net_output_bytes += done.reply.len() as u64;
+            out.extend_from_slice(&done.reply);
+            return self.run_deferred(handle, done.deferred, now_us, out);
+        }
+        match self.blocked.get(handle.id) {
+            None => Flow::Continue,
+            Some(b) if b.deadline_ms.is_some_and(|d| now_ms >= d) => {
+                let Some(b) = self.blocked.remove(handle.id) else {
+                    return Flow::Continue;
+                };
+                let start = out.len();
+                commands::blocking::timeout_reply(&mut Reply::new(out, b.proto));
+                self.stats.net_output_bytes += (out.len() - start) as u64;
+                self.run_deferred(handle, b.deferred, now_us, out)
+            }
+            Some(_) => Flow::Blocked,
+        }
+    }
+
+    /// The deadline (Unix ms) of a blocked client, `None` when it waits forever or is not blocked.
+    pub fn block_deadline_ms(&self, handle: ClientHandle) -> Option<i64> {
+        self.blocked.get(handle.id).and_then(|b| b.deadline_ms)
+    }
+
+    /// Runs one command for client `handle`, appending its reply to `out`. Returns [`Flow::Blocked`] when
+    /// the command blocked the client.
     pub fn execute(&mut self, handle: ClientHandle, argv: &[Bytes], now_us: i64, out: &mut Vec<u8>) -> Flow {
         let Some(mut client) = self.clients.take(handle) else {
             return Flow::Close;
         };
         let now_ms = now_us.div_euclid(1000);
+        self.now_ms = now_ms;
         client.last_interaction_ms = now_ms;
         let reply_start = out.len();
-        let proto = client.proto;
+        let close = self.dispatch(&mut client, argv, now_us, out, true);
+        // CLIENT REPLY OFF/SKIP: drop what this command wrote.
+        match client.reply_mode {
+            ReplyMode::On => {}
+            ReplyMode::Off => out.truncate(reply_start),
+            ReplyMode::Skipping => {
+                out.truncate(reply_start);
+                client.reply_mode = ReplyMode::On;
+            }
+            ReplyMode::SkipNext => client.reply_mode = ReplyMode::Skipping,
+        }
+        self.stats.net_output_bytes += (out.len() - reply_start) as u64;
+        let killed = client.killed;
+        let blocked = self.blocked.is_blocked(client.id);
+        self.clients.put_back(handle, client);
+        self.after_command(now_ms);
+        if close || killed {
+            Flow::Close
+        } else if blocked {
+            Flow::Blocked
+        } else {
+            Flow::Continue
+        }
+    }
+
+    /// Looks a command up and runs it for `client` (taken out of the registry), writing its reply or
+    /// error. At the top level (`top`), a client in `MULTI` has its commands queued and `EXEC` runs the
+    /// queue. Returns true when the connection must close after the reply.
+    fn dispatch(
+        &mut self,
+        client: &mut ClientState,
+        argv: &[Bytes],
+        now_us: i64,
+        out: &mut Vec<u8>,
+        top: bool,
+    ) -> bool {
+        let now_ms = now_us.div_euclid(1000);
         let mut close = false;
-        let outcome = match self.registry.lookup(argv) {
+        let in_multi = top && client.multi.is_some();
+        let lookup = self.registry.lookup(argv);
+        // A command that cannot even be queued (unknown, wrong arity) dooms the transaction.
+        let rejected = !matches!(lookup, Lookup::Found(..));
+        let outcome = match lookup {
+            Lookup::Found(spec, _) if in_multi && !transactions::runs_in_multi(spec.name) => {
+                client.last_cmd = spec.name;
+                transactions::queue(client, argv);
+                Reply::new(out, client.proto).simple(b"QUEUED");
+                Ok(())
+            }
+            Lookup::Found(spec, _) if in_multi && spec.name == "exec" => {
+                client.last_cmd = spec.name;
+                self.stats.commands_processed += 1;
+                self.exec_transaction(client, now_us, out)
+            }
             Lookup::Found(spec, handler) => {
                 client.last_cmd = spec.name;
                 self.stats.commands_processed += 1;
+                if spec.name == "reset" {
+                    transactions::discard_transaction(self, client);
+                }
+                let proto = client.proto;
                 let mut ctx = Ctx {
                     server: self,
-                    client: &mut client,
+                    client,
                     reply: Reply::new(out, proto),
                     argv,
                     now_ms,
@@ -208,27 +339,91 @@ impl Server {
             Lookup::WrongArity(spec) => Err(CommandError::WrongArity(spec.name)),
         };
         if let Err(e) = outcome {
+            if in_multi && rejected {
+                client.multi_error = true;
+            }
             let message = e.message();
             self.count_error(&message);
             Reply::new(out, client.proto).error(&message);
         }
-        // CLIENT REPLY OFF/SKIP: drop what this command wrote.
-        match client.reply_mode {
-            ReplyMode::On => {}
-            ReplyMode::Off => out.truncate(reply_start),
-            ReplyMode::Skipping => {
-                out.truncate(reply_start);
-                client.reply_mode = ReplyMode::On;
-            }
-            ReplyMode::SkipNext => client.reply_mode = ReplyMode::Skipping,
+        close
+    }
+
+    /// `EXEC` inside a transaction: aborts if a command could not be queued, replies null if a watched
+    /// key changed, else runs every queued command and replies with the array of their replies.
+    fn exec_transaction(
+        &mut self,
+        client: &mut ClientState,
+        now_us: i64,
+        out: &mut Vec<u8>,
+    ) -> Result<(), CommandError> {
+        let queued = client.multi.take().unwrap_or_default();
+        let aborted = std::mem::take(&mut client.multi_error);
+        let now_ms = now_us.div_euclid(1000);
+        let dirty = self.watches.is_dirty(client.id) || self.watches.any_expired(client.id, &self.dbs, now_ms);
+        self.unwatch_all(client.id);
+        if aborted {
+            return Err(CommandError::err(transactions::EXEC_ABORT));
         }
-        self.stats.net_output_bytes += (out.len() - reply_start) as u64;
-        let killed = client.killed;
-        self.clients.put_back(handle, client);
-        if close || killed {
-            Flow::Close
-        } else {
-            Flow::Continue
+        if dirty {
+            Reply::new(out, client.proto).null_array();
+            return Ok(());
+        }
+        Reply::new(out, client.proto).array(queued.len());
+        client.in_exec = true;
+        for argv in &queued {
+            self.dispatch(client, argv, now_us, out, false);
+        }
+        client.in_exec = false;
+        client.last_cmd = "exec";
+        Ok(())
+    }
+
+    /// Work after every top-level command: serve clients blocked on keys that received data, and report
+    /// keys removed by expiry to WATCH.
+    fn after_command(&mut self, now_ms: i64) {
+        if !self.blocked.ready_is_empty() {
+            commands::blocking::serve_ready(self, now_ms);
+        }
+        if !self.watches.is_empty() {
+            self.touch_expired();
+        }
+    }
+
+    /// Reports the keys removed by expiry (lazily or actively) since the last call to the watch
+    /// registry: a watched key that expires is a change, as on the reference server.
+    fn touch_expired(&mut self) {
+        for db in 0..self.dbs.len() {
+            if self.dbs[db].expired_keys.is_empty() {
+                continue;
+            }
+            let keys = std::mem::take(&mut self.dbs[db].expired_keys);
+            for k in keys {
+                let exists = self.dbs[db].is_stored(&k);
+                self.watches.touch(db, &k, exists);
+            }
+        }
+    }
+
+    /// Makes `client` watch `key` of `db` (`expired`: the key has expired but is still stored). Keys
+    /// removed by expiry are tracked while anybody watches.
+    pub fn watch_key(&mut self, client: ClientId, db: usize, key: &[u8], expired: bool) {
+        if self.watches.is_empty() {
+            for d in &mut self.dbs {
+                d.track_expired = true;
+            }
+        }
+        self.watches.watch(client, db, key, expired);
+    }
+
+    /// Forgets every key `client` watches.
+    pub fn unwatch_all(&mut self, client: ClientId) {
+        self.watches.unwatch_all(client);
+        if self.watches.is_empty() {
+            for d in &mut self.dbs {
+                d.track_expired = false;
+                d.expired_keys.clear();
+            }
         }
     }
 
@@ -243,7 +438,8 @@ impl Server {
         Reply::new(out, proto.unwrap_or_default()).error(message);
     }
 
-    fn count_error(&mut self, message: &[u8]) {
+    /// Counts an error reply in the error statistics.
+    pub(crate) fn count_error(&mut self, message: &[u8]) {
         self.stats.total_error_replies += 1;
         let code = error_code(message);
         let counts = &mut self.stats.errors_by_code;
@@ -260,8 +456,12 @@ impl Server {
     pub fn cron(&mut self, now_us: i64) {
         let now_ms = now_us.div_euclid(1000);
         self.last_cron_ms = now_ms;
+        self.now_ms = now_ms;
         if self.active_expire_enabled {
             self.active_expire_cycle(now_ms);
+        }
+        if !self.watches.is_empty() {
+            self.touch_expired();
         }
     }
 
@@ -344,11 +544,50 @@ impl Server {
 
     /// Tells the server that `key` in database `db` was modified by a command (for WATCH). Every
     /// command that changes a key calls this once per changed key, after the change.
-    pub fn signal_modified(&mut self, _db: usize, _key: &[u8]) {}
+    pub fn signal_modified(&mut self, db: usize, key: &[u8]) {
+        if self.watches.is_empty() {
+            return;
+        }
+        let exists = self.dbs.get(db).is_some_and(|d| d.is_stored(key));
+        self.watches.touch(db, key, exists);
+    }
+
+    /// Tells the server that database `db` is about to be emptied (FLUSHDB, FLUSHALL): every watched key
+    /// it holds changes. Call before clearing.
+    pub fn signal_flush(&mut self, db: usize) {
+        if self.watches.is_empty() {
+            return;
+        }
+        for key in self.watches.keys_in(db) {
+            if self.dbs[db].is_stored(&key) {
+                // Stored now, gone after the flush.
+                self.watches.touch(db, &key, false);
+            }
+        }
+    }
+
+    /// Tells the server that databases `a` and `b` were swapped (SWAPDB): watched keys present in either
+    /// change, and clients blocked in either may now be served.
+    pub fn signal_swapdb(&mut self, a: usize, b: usize) {
+        for db in [a, b] {
+            for key in self.watches.keys_in(db) {
+                let here = self.dbs[db].is_stored(&key);
+                let there = self.dbs[a + b - db].is_stored(&key);
+                if here || there {
+                    self.watches.touch(db, &key, here);
+                }
+            }
+            for key in self.blocked.keys_in(db) {
+                self.blocked.mark_ready(db, &key);
+            }
+        }
+    }
 
     /// Tells the server that `key` in database `db` may now serve clients blocked on it (a push to a
     /// list, an add to a sorted set). Called after the change, in addition to [`Server::signal_modified`].
-    pub fn signal_key_ready(&mut self, _db: usize, _key: &[u8]) {}
+    pub fn signal_key_ready(&mut self, db: usize, key: &[u8]) {
+        self.blocked.mark_ready(db, key);
+    }
 
     /// Records how many bytes wait in a client's query buffer (`CLIENT LIST qbuf=`).
     pub fn clients_query_buf(&mut self, handle: ClientHandle, len: usize) {
@@ -410,7 +649,10 @@ mod tests {
             run(&mut s, c, &[b"f\xffo", b"a\xfe"]),
             b"-ERR unknown command 'f\xffo', with args beginning with: 'a\xfe' \r\n"
         );
-        assert_eq!(run(&mut s, c, &[b"GET"]), b"-ERR wrong number of arguments for 'get' command\r\n");
+        assert_eq!(
+            run(&mut s, c, &[b"GET"]),
+            b"-ERR wrong number of arguments for 'get' command\r\n"
+        );
         assert_eq!(
             run(&mut s, c, &[b"object", b"nope", b"k"]),
             b"-ERR unknown subcommand 'nope'. Try OBJECT HELP.\r\n"

@@ -253,7 +253,10 @@ impl Bound {
                 let _ = std::fs::remove_file(path);
                 let listener = UnixListener::bind(path)?;
                 // Written in octal, like file modes.
-                let perm = config.get("unixsocketperm").and_then(|p| i64::from_str_radix(p, 8).ok()).unwrap_or(0);
+                let perm = config
+                    .get("unixsocketperm")
+                    .and_then(|p| i64::from_str_radix(p, 8).ok())
+                    .unwrap_or(0);
                 if perm != 0 {
                     use std::os::unix::fs::PermissionsExt;
                     std::fs::set_permissions(path, std::fs::Permissions::from_mode(perm as u32))?;

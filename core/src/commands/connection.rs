@@ -266,6 +266,9 @@ fn write_client_info(out: &mut String, c: &ClientState, argv: Option<&[bytes::By
     let age = now_s - c.created_ms.div_euclid(1000);
     let idle = now_s - c.last_interaction_ms.div_euclid(1000);
     let mut flags = String::new();
+    if c.multi.is_some() {
+        flags.push('x');
+    }
     if c.info.kind == ConnKind::Unix {
         flags.push('U');
     }
@@ -287,7 +290,7 @@ fn write_client_info(out: &mut String, c: &ClientState, argv: Option<&[bytes::By
     let tot_mem = CLIENT_BASE_MEM + qbuf + qbuf_free + argv_mem;
     let _ = writeln!(
         out,
-        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 \
+        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi={} \
          qbuf={} qbuf-free={} argv-mem={} multi-mem=0 rbs={} rbp=0 obl=0 oll=0 omem=0 tot-mem={} events=r \
          cmd={} user=default redir=-1 resp={}",
         c.id,
@@ -299,6 +302,7 @@ fn write_client_info(out: &mut String, c: &ClientState, argv: Option<&[bytes::By
         idle,
         flags,
         c.db,
+        c.multi.as_ref().map_or(-1, |queued| queued.len() as i64),
         qbuf,
         qbuf_free,
         argv_mem,

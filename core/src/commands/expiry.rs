@@ -97,6 +97,7 @@ fn expire_generic(ctx: &mut Ctx<'_>, unit: Unit, relative: bool, cmd: &'static s
     } else {
         ctx.server.dbs[db].set_expire(&key, when);
     }
+    ctx.server.signal_modified(db, &key);
     ctx.reply.integer(1);
     Ok(())
 }
@@ -190,6 +191,7 @@ fn persist(ctx: &mut Ctx<'_>) -> CmdResult {
         .is_some_and(|e| e.expire_at().is_some());
     if had_ttl {
         ctx.server.dbs[db].set_expire(&key, NO_EXPIRE);
+        ctx.server.signal_modified(db, &key);
     }
     ctx.reply.integer(had_ttl as i64);
     Ok(())

@@ -5,6 +5,7 @@
 //! signature. Each family module (`strings`, `keys`, ...) registers its handlers and owns their behaviour.
 //! Nothing here performs I/O; handlers write replies into the output buffer and push effects.
 
+pub mod blocking;
 pub mod connection;
 pub mod debug;
 pub mod error;
@@ -17,6 +18,7 @@ pub mod sets;
 pub mod spec;
 pub mod spec_data;
 pub mod strings;
+pub mod transactions;
 pub mod zsets;
 
 use bytes::Bytes;
@@ -125,6 +127,8 @@ impl Registry {
         hashes::register(&mut r);
         sets::register(&mut r);
         zsets::register(&mut r);
+        transactions::register(&mut r);
+        blocking::register(&mut r);
         debug::register(&mut r);
         r
     }

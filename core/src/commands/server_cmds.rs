@@ -340,12 +340,14 @@ fn info_clients(ctx: &Ctx<'_>, out: &mut String) {
          maxclients:{}\r\n\
          client_recent_max_input_buffer:{}\r\n\
          client_recent_max_output_buffer:0\r\n\
-         blocked_clients:0\r\n\
+         blocked_clients:{}\r\n\
          tracking_clients:0\r\n\
-         clients_in_timeout_table:0\r\n",
+         clients_in_timeout_table:{}\r\n",
         s.clients.len(),
         s.config.get_i64("maxclients"),
         max_input,
+        s.blocked.len(),
+        s.blocked.len(),
     );
 }
 

@@ -65,6 +65,7 @@ fn store(ctx: &mut Ctx<'_>, key: &[u8], value: StringValue, keep_ttl: bool) {
     let stamp = ctx.access_stamp();
     let now = ctx.now_ms;
     ctx.db().set(key, Value::String(value), keep_ttl, now, stamp);
+    ctx.server.signal_modified(ctx.client.db, key);
 }
 
 /// GET key
@@ -269,6 +270,7 @@ fn getdel(ctx: &mut Ctx<'_>) -> CmdResult {
     reply_value(ctx, &key)?;
     let now = ctx.now_ms;
     ctx.db().remove(&key, now);
+    ctx.server.signal_modified(ctx.client.db, &key);
     Ok(())
 }
 
@@ -296,10 +298,15 @@ fn getex(ctx: &mut Ctx<'_>) -> CmdResult {
             ctx.db().set_expire(&key, at);
         }
         (ExpireKind::Persist, _) => {
+            let had_ttl = ctx.db().peek(&key, now).is_some_and(|e| e.expire_at().is_some());
             ctx.db().set_expire(&key, NO_EXPIRE);
+            if !had_ttl {
+                return Ok(());
+            }
         }
-        _ => {}
+        _ => return Ok(()),
     }
+    ctx.server.signal_modified(ctx.client.db, &key);
     Ok(())
 }
 
@@ -311,7 +318,7 @@ fn mget(ctx: &mut Ctx<'_>) -> CmdResult {
         match ctx.server.lookup_read(ctx.client.db, &ctx.argv[i], ctx.now_ms, touch) {
             Some(entry) => match &entry.value {
                 Value::String(s) => s.with_bytes(|b| ctx.reply.bulk(b)),
-                    _ => ctx.reply.null(),
+                _ => ctx.reply.null(),
             },
             None => ctx.reply.null(),
         }
@@ -377,7 +384,8 @@ fn append(ctx: &mut Ctx<'_>) -> CmdResult {
         None => {
             let stamp = ctx.access_stamp();
             // A new key is stored as SET stores it (so "123" becomes an integer).
-            ctx.db().set(&key, Value::String(StringValue::from_bytes(&value)), false, now, stamp);
+            ctx.db()
+                .set(&key, Value::String(StringValue::from_bytes(&value)), false, now, stamp);
             value.len()
         }
         Some(entry) => {
@@ -397,6 +405,7 @@ fn append(ctx: &mut Ctx<'_>) -> CmdResult {
             raw.len()
         }
     };
+    ctx.server.signal_modified(db, &key);
     ctx.reply.integer(len as i64);
     Ok(())
 }
@@ -567,6 +576,7 @@ fn setrange(ctx: &mut Ctx<'_>) -> CmdResult {
             raw.len()
         }
     };
+    ctx.server.signal_modified(db, &key);
     ctx.reply.integer(new_len as i64);
     Ok(())
 }

@@ -56,6 +56,10 @@ pub struct Db {
     len: usize,
     /// Keys removed because their TTL had passed (lazily or by the active cycle), for `INFO stats`.
     pub expired_count: u64,
+    /// When set, the names of keys removed by expiry are collected in `expired_keys` (for WATCH).
+    pub track_expired: bool,
+    /// Keys removed by expiry since the server last took them (only while `track_expired`).
+    pub expired_keys: Vec<Box<[u8]>>,
 }
 
 /// Whether an entry's expiry has passed: a key expires once the clock is past its time.
@@ -74,6 +78,8 @@ impl Db {
             hasher: FixedState::with_seed(seed),
             len: 0,
             expired_count: 0,
+            track_expired: false,
+            expired_keys: Vec::new(),
         }
     }
 
@@ -130,6 +136,11 @@ impl Db {
         self.slots[slot as usize]
             .as_ref()
             .filter(|e| !is_expired(e.expire_at, now_ms))
+    }
+
+    /// True when `key` is stored, live or expired but not yet removed (nothing is expired or touched).
+    pub fn is_stored(&self, key: &[u8]) -> bool {
+        self.find_slot(key).is_some()
     }
 
     /// True when `key` exists (expiring it lazily).
@@ -195,7 +206,7 @@ impl Db {
         let expire_at = self.slots[slot as usize].as_ref()?.expire_at;
         let entry = self.remove_slot(slot)?;
         if is_expired(expire_at, now_ms) {
-            self.expired_count += 1;
+            self.note_expired(entry.key);
             return None;
         }
         Some(entry.value)
@@ -208,15 +219,23 @@ impl Db {
         let expire_at = self.slots[slot as usize].as_ref()?.expire_at;
         let entry = self.remove_slot(slot)?;
         if is_expired(expire_at, now_ms) {
-            self.expired_count += 1;
+            self.note_expired(entry.key);
             return None;
         }
         Some((entry.value, (expire_at != NO_EXPIRE).then_some(expire_at)))
     }
 
     fn expire_slot(&mut self, slot: u32) {
-        if self.remove_slot(slot).is_some() {
-            self.expired_count += 1;
+        if let Some(entry) = self.remove_slot(slot) {
+            self.note_expired(entry.key);
+        }
+    }
+
+    /// Counts a key removed by expiry and, while tracking, remembers its name.
+    fn note_expired(&mut self, key: Box<[u8]>) {
+        self.expired_count += 1;
+        if self.track_expired {
+            self.expired_keys.push(key);
         }
     }
 
