@@ -9,59 +9,69 @@ pub mod config_file;
 pub mod conn;
 pub mod server;
 
-use std::io;
-use std::sync::Arc;
-use std::thread::JoinHandle;
-
 pub use server::{Bound, Shared};
 
-/// A keel server running on its own thread and runtime, for tests and embedding. It listens on an
-/// ephemeral loopback port unless the arguments say otherwise, and stops when dropped.
-pub struct TestServer {
-    port: u16,
-    shared: Arc<Shared>,
-    thread: Option<JoinHandle<()>>,
-}
+#[cfg(not(madsim))]
+pub use test_server::TestServer;
 
-impl TestServer {
-    /// Starts a server configured by `args` (`--name value` options, as on the command line).
-    pub fn start(args: &[&str]) -> io::Result<TestServer> {
-        let mut all: Vec<String> = vec!["--port".into(), "0".into(), "--bind".into(), "127.0.0.1".into()];
-        all.extend(args.iter().map(|s| s.to_string()));
-        let (config, _) = config_file::load(&all).map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()?;
-        let bound = runtime.block_on(Bound::bind_with(config, None, true))?;
-        let port = bound.port();
-        let shared = bound.shared();
-        let thread = std::thread::Builder::new()
-            .name("keel-test-server".into())
-            .spawn(move || runtime.block_on(bound.run()))?;
-        Ok(TestServer {
-            port,
-            shared,
-            thread: Some(thread),
-        })
+/// The in-process server for tests. Not under the simulator, which has no blocking runtime: keel-sim
+/// starts servers on simulated nodes with [`Bound::bind_with`] and [`Bound::run`] instead.
+#[cfg(not(madsim))]
+mod test_server {
+    use std::io;
+    use std::sync::Arc;
+    use std::thread::JoinHandle;
+
+    use crate::{config_file, Bound, Shared};
+
+    /// A keel server running on its own thread and runtime, for tests and embedding. It listens on an
+    /// ephemeral loopback port unless the arguments say otherwise, and stops when dropped.
+    pub struct TestServer {
+        port: u16,
+        shared: Arc<Shared>,
+        thread: Option<JoinHandle<()>>,
     }
 
-    /// The TCP port the server listens on.
-    pub fn port(&self) -> u16 {
-        self.port
+    impl TestServer {
+        /// Starts a server configured by `args` (`--name value` options, as on the command line).
+        pub fn start(args: &[&str]) -> io::Result<TestServer> {
+            let mut all: Vec<String> = vec!["--port".into(), "0".into(), "--bind".into(), "127.0.0.1".into()];
+            all.extend(args.iter().map(|s| s.to_string()));
+            let (config, _) = config_file::load(&all).map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()?;
+            let bound = runtime.block_on(Bound::bind_with(config, None, true))?;
+            let port = bound.port();
+            let shared = bound.shared();
+            let thread = std::thread::Builder::new()
+                .name("keel-test-server".into())
+                .spawn(move || runtime.block_on(bound.run()))?;
+            Ok(TestServer {
+                port,
+                shared,
+                thread: Some(thread),
+            })
+        }
+
+        /// The TCP port the server listens on.
+        pub fn port(&self) -> u16 {
+            self.port
+        }
+
+        /// `127.0.0.1:<port>`.
+        pub fn addr(&self) -> String {
+            format!("127.0.0.1:{}", self.port)
+        }
     }
 
-    /// `127.0.0.1:<port>`.
-    pub fn addr(&self) -> String {
-        format!("127.0.0.1:{}", self.port)
-    }
-}
-
-impl Drop for TestServer {
-    fn drop(&mut self) {
-        self.shared.begin_shutdown();
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
+    impl Drop for TestServer {
+        fn drop(&mut self) {
+            self.shared.begin_shutdown();
+            if let Some(t) = self.thread.take() {
+                let _ = t.join();
+            }
         }
     }
 }

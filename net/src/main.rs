@@ -2,11 +2,21 @@
 //! `--name value` overrides (`keel-server keel.conf --port 7000`).
 
 use keel_net::alloc::CountingAllocator;
+#[cfg(not(madsim))]
 use keel_net::{config_file, Bound};
 
 #[global_allocator]
 static ALLOCATOR: CountingAllocator = CountingAllocator;
 
+/// Under `--cfg madsim` (keel-sim) the binary is not used: the simulator runs servers on simulated nodes,
+/// and a blocking runtime and signals do not exist there.
+#[cfg(madsim)]
+fn main() -> std::process::ExitCode {
+    eprintln!("keel-server is not built to run under the simulator (--cfg madsim); see keel-sim");
+    std::process::ExitCode::FAILURE
+}
+
+#[cfg(not(madsim))]
 fn main() -> std::process::ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.iter().any(|a| a == "-v" || a == "--version") {
