@@ -2,5 +2,8 @@
 
 fn main() {
     println!("cargo:rerun-if-changed=src/types/longdouble.c");
-    cc::Build::new().file("src/types/longdouble.c").warnings(true).compile("keel_longdouble");
+    cc::Build::new()
+        .file("src/types/longdouble.c")
+        .warnings(true)
+        .compile("keel_longdouble");
 }

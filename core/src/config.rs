@@ -129,13 +129,35 @@ pub static PARAMS: &[Param] = &[
     p("maxmemory-eviction-tenacity", Kind::Int { min: 0, max: 100 }, "10"),
     p("lfu-log-factor", Kind::Int { min: 0, max: INT_MAX }, "10"),
     p("lfu-decay-time", Kind::Int { min: 0, max: INT_MAX }, "1"),
-    alias(p("list-max-listpack-size", Kind::Int { min: INT_MIN, max: INT_MAX }, "-2"), "list-max-ziplist-size"),
+    alias(
+        p(
+            "list-max-listpack-size",
+            Kind::Int {
+                min: INT_MIN,
+                max: INT_MAX,
+            },
+            "-2",
+        ),
+        "list-max-ziplist-size",
+    ),
     p("list-compress-depth", Kind::Int { min: 0, max: INT_MAX }, "0"),
-    alias(p("hash-max-listpack-entries", Kind::Int { min: 0, max: LONG_MAX }, "512"), "hash-max-ziplist-entries"),
-    alias(p("hash-max-listpack-value", Kind::Memory { min: 0, max: LONG_MAX }, "64"), "hash-max-ziplist-value"),
+    alias(
+        p("hash-max-listpack-entries", Kind::Int { min: 0, max: LONG_MAX }, "512"),
+        "hash-max-ziplist-entries",
+    ),
+    alias(
+        p("hash-max-listpack-value", Kind::Memory { min: 0, max: LONG_MAX }, "64"),
+        "hash-max-ziplist-value",
+    ),
     p("set-max-intset-entries", Kind::Int { min: 0, max: LONG_MAX }, "512"),
-    alias(p("zset-max-listpack-entries", Kind::Int { min: 0, max: LONG_MAX }, "128"), "zset-max-ziplist-entries"),
-    alias(p("zset-max-listpack-value", Kind::Memory { min: 0, max: LONG_MAX }, "64"), "zset-max-ziplist-value"),
+    alias(
+        p("zset-max-listpack-entries", Kind::Int { min: 0, max: LONG_MAX }, "128"),
+        "zset-max-ziplist-entries",
+    ),
+    alias(
+        p("zset-max-listpack-value", Kind::Memory { min: 0, max: LONG_MAX }, "64"),
+        "zset-max-ziplist-value",
+    ),
     p("lazyfree-lazy-user-del", Kind::Bool, "no"),
     p("lazyfree-lazy-user-flush", Kind::Bool, "no"),
     protected(p("dir", Kind::Str, "")),
@@ -244,8 +266,12 @@ impl Config {
             }
             Kind::Octal { max } => match i64::from_str_radix(value, 8) {
                 Ok(n) if (0..=max).contains(&n) && !value.starts_with(['+', '-']) => Ok(format!("{n:o}")),
-                Ok(_) => Err(ConfigError::Invalid(format!("argument must be between 0 and {max:o} inclusive"))),
-                Err(_) => Err(ConfigError::Invalid("argument couldn't be parsed into an integer".into())),
+                Ok(_) => Err(ConfigError::Invalid(format!(
+                    "argument must be between 0 and {max:o} inclusive"
+                ))),
+                Err(_) => Err(ConfigError::Invalid(
+                    "argument couldn't be parsed into an integer".into(),
+                )),
             },
             Kind::Memory { min, max } => {
                 let n = parse_memory(value)

@@ -12,7 +12,11 @@ fn cli(port: u16, args: &[&str]) -> String {
         .args(args)
         .output()
         .expect("redis-cli is installed (scripts/test-all installs redis-tools)");
-    assert!(out.status.success(), "redis-cli {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "redis-cli {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -40,7 +44,10 @@ fn errors_are_shown_as_the_reference_client_shows_them() {
     let server = keel_net::TestServer::start(&[]).expect("server starts");
     let p = server.port();
     cli(p, &["set", "s", "text"]);
-    assert_eq!(cli(p, &["incr", "s"]), "ERR value is not an integer or out of range\n\n");
+    assert_eq!(
+        cli(p, &["incr", "s"]),
+        "ERR value is not an integer or out of range\n\n"
+    );
     assert_eq!(
         cli(p, &["nosuchcommand", "a"]),
         "ERR unknown command 'nosuchcommand', with args beginning with: 'a' \n\n"

@@ -30,7 +30,11 @@ pub fn lfu_decayed(stamp: u32, now_ms: i64, decay_minutes: i64) -> u32 {
     let counter = stamp & 0xFF;
     let now = lfu_minutes(now_ms);
     let elapsed = if now >= last { now - last } else { 0xFFFF - last + now };
-    let periods = if decay_minutes > 0 { elapsed as i64 / decay_minutes } else { 0 };
+    let periods = if decay_minutes > 0 {
+        elapsed as i64 / decay_minutes
+    } else {
+        0
+    };
     counter.saturating_sub(periods.min(u32::MAX as i64) as u32)
 }
 

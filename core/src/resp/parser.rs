@@ -427,7 +427,10 @@ mod tests {
             parse_all(b"*1\r\n$536870913\r\n").1,
             Err(ProtocolError::InvalidBulkLength)
         );
-        assert_eq!(parse_all(b"*2147483648\r\n").1, Err(ProtocolError::InvalidMultibulkLength));
+        assert_eq!(
+            parse_all(b"*2147483648\r\n").1,
+            Err(ProtocolError::InvalidMultibulkLength)
+        );
         assert_eq!(parse_all(b"*2147483647\r\n").1, Ok(()));
         // A malformed element header is only judged once its line is complete.
         assert_eq!(parse_all(b"*1\r\nxx\r").1, Ok(()));

@@ -186,5 +186,4 @@ mod tests {
         assert_eq!(format_g(0.0001, 17), "0.0001");
         assert_eq!(format_g(2.675, 17), "2.6749999999999998");
     }
-
 }
