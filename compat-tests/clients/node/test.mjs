@@ -469,3 +469,35 @@ describe('server', () => {
     assert.deepEqual(await r.config('GET', 'hz'), ['hz', hz]);
   });
 });
+
+describe('transactions and data types', () => {
+  it('MULTI/EXEC runs queued commands atomically', async () => {
+    const results = await r.multi().set('tx:a', 1).incr('tx:a').rpush('tx:l', 'x', 'y').hset('tx:h', 'f', 'v').exec();
+    assert.deepEqual(results, [[null, 'OK'], [null, 2], [null, 2], [null, 1]]);
+    assert.deepEqual(await r.lrange('tx:l', 0, -1), ['x', 'y']);
+    assert.deepEqual(await r.hgetall('tx:h'), { f: 'v' });
+  });
+
+  it('WATCH makes EXEC fail after a concurrent write', async () => {
+    const watcher = connect();
+    await watcher.set('tx:w', '1');
+    await watcher.watch('tx:w');
+    await r.set('tx:w', '2');
+    assert.equal(await watcher.multi().set('tx:w', '3').exec(), null);
+    assert.equal(await r.get('tx:w'), '2');
+  });
+
+  it('BLPOP is served by a push from another client', async () => {
+    const consumer = connect();
+    const popped = consumer.blpop('tx:q', 2);
+    await r.rpush('tx:q', 'job');
+    assert.deepEqual(await popped, ['tx:q', 'job']);
+  });
+
+  it('sorted sets and sets', async () => {
+    assert.equal(await r.zadd('tx:z', 2, 'b', 1, 'a'), 2);
+    assert.deepEqual(await r.zrange('tx:z', 0, -1, 'WITHSCORES'), ['a', '1', 'b', '2']);
+    assert.equal(await r.sadd('tx:s', 'x', 'y', 'x'), 2);
+    assert.deepEqual((await r.smembers('tx:s')).sort(), ['x', 'y']);
+  });
+});

@@ -641,3 +641,52 @@ def test_config_set(r):
     finally:
         r.execute_command("CONFIG", "SET", "hz", before, "maxmemory", "0", "timeout", "0")
     assert r.config_get("hz") == {"hz": before}
+
+
+# --- Transactions and data types ---------------------------------------------------------------------
+
+
+def test_pipeline_with_transaction(r):
+    pipe = r.pipeline(transaction=True)
+    pipe.set("tx:a", 1).incr("tx:a").lpush("tx:l", "x", "y").hset("tx:h", "f", "v").zadd("tx:z", {"m": 1.5})
+    assert pipe.execute() == [True, 2, 2, 1, 1]
+    assert r.lrange("tx:l", 0, -1) == ["y", "x"]
+    assert r.hgetall("tx:h") == {"f": "v"}
+    assert r.zscore("tx:z", "m") == 1.5
+
+
+def test_watch_aborts_on_a_concurrent_write(r, protocol):
+    other = connect(protocol)
+    try:
+        r.set("tx:w", "1")
+        with r.pipeline(transaction=True) as pipe:
+            pipe.watch("tx:w")
+            other.set("tx:w", "2")
+            pipe.multi()
+            pipe.set("tx:w", "3")
+            with pytest.raises(redis.exceptions.WatchError):
+                pipe.execute()
+        assert r.get("tx:w") == "2"
+    finally:
+        other.close()
+
+
+def test_runtime_error_inside_a_transaction_does_not_abort(r):
+    r.set("tx:s", "text")
+    pipe = r.pipeline(transaction=True)
+    pipe.incr("tx:s").set("tx:t", "ok")
+    results = pipe.execute(raise_on_error=False)
+    assert isinstance(results[0], ResponseError)
+    assert str(results[0]) == "value is not an integer or out of range"
+    assert results[1] is True
+    assert r.get("tx:t") == "ok"
+
+
+def test_blocking_pop_is_served_by_a_push(r, protocol):
+    other = connect(protocol)
+    try:
+        assert r.blpop(["tx:q"], timeout=0.05) is None
+        other.rpush("tx:q", "job")
+        assert r.blpop(["tx:q"], timeout=1) in (("tx:q", "job"), ["tx:q", "job"])
+    finally:
+        other.close()
