@@ -603,8 +603,9 @@ fn info_keyspace(ctx: &Ctx<'_>, out: &mut String) {
     for (i, db) in ctx.server.dbs.iter().enumerate() {
         let (keys, expires) = (db.len(), db.volatile_len());
         if keys > 0 || expires > 0 {
-            // The average TTL is not tracked (the reference estimates it while sampling for expiry).
-            let _ = write!(out, "db{i}:keys={keys},expires={expires},avg_ttl=0\r\n");
+            // An estimate from active-expiry samples, as the reference server reports it.
+            let avg_ttl = if expires == 0 { 0 } else { db.avg_ttl };
+            let _ = write!(out, "db{i}:keys={keys},expires={expires},avg_ttl={avg_ttl}\r\n");
         }
     }
 }

@@ -56,6 +56,8 @@ pub struct Db {
     len: usize,
     /// Keys removed because their TTL had passed (lazily or by the active cycle), for `INFO stats`.
     pub expired_count: u64,
+    /// Estimated mean remaining TTL in ms of keys with a TTL, from active-expiry samples (`INFO keyspace`).
+    pub avg_ttl: i64,
     /// When set, the names of keys removed by expiry are collected in `expired_keys` (for WATCH).
     pub track_expired: bool,
     /// Keys removed by expiry since the server last took them (only while `track_expired`).
@@ -78,6 +80,7 @@ impl Db {
             hasher: FixedState::with_seed(seed),
             len: 0,
             expired_count: 0,
+            avg_ttl: 0,
             track_expired: false,
             expired_keys: Vec::new(),
         }
@@ -298,6 +301,7 @@ impl Db {
 
     /// Removes every key.
     pub fn clear(&mut self) {
+        self.avg_ttl = 0;
         self.index.clear();
         self.slots.clear();
         self.free.clear();
@@ -359,17 +363,28 @@ impl Db {
     pub fn expire_sample(&mut self, rng: &mut impl Rng, samples: usize, now_ms: i64) -> (usize, usize) {
         let mut sampled = 0;
         let mut expired = 0;
+        let (mut ttl_sum, mut ttl_count) = (0i64, 0i64);
         while sampled < samples && !self.volatile.is_empty() {
             let pos = rng.random_range(0..self.volatile.len());
             let slot = self.volatile[pos];
             sampled += 1;
-            let dead = self.slots[slot as usize]
-                .as_ref()
-                .is_some_and(|e| is_expired(e.expire_at, now_ms));
-            if dead {
+            let expire_at = self.slots[slot as usize].as_ref().map_or(NO_EXPIRE, |e| e.expire_at);
+            if is_expired(expire_at, now_ms) {
                 self.expire_slot(slot);
                 expired += 1;
+            } else if expire_at != NO_EXPIRE {
+                ttl_sum += expire_at - now_ms;
+                ttl_count += 1;
             }
+        }
+        if ttl_count > 0 {
+            // A running estimate, as `INFO keyspace` reports it: each round weighs 1/50.
+            let round = ttl_sum / ttl_count;
+            self.avg_ttl = if self.avg_ttl == 0 {
+                round
+            } else {
+                self.avg_ttl / 50 * 49 + round / 50
+            };
         }
         (sampled, expired)
     }
