@@ -42,6 +42,7 @@ pub const FAMILIES: &[&str] = &[
     "hashes",
     "sets",
     "zsets",
+    "sort",
     "transactions",
 ];
 

@@ -15,6 +15,7 @@ pub mod keys;
 pub mod lists;
 pub mod server_cmds;
 pub mod sets;
+pub mod sort;
 pub mod spec;
 pub mod spec_data;
 pub mod strings;
@@ -127,6 +128,7 @@ impl Registry {
         hashes::register(&mut r);
         sets::register(&mut r);
         zsets::register(&mut r);
+        sort::register(&mut r);
         transactions::register(&mut r);
         blocking::register(&mut r);
         debug::register(&mut r);
