@@ -97,7 +97,7 @@ fn modify_or_create<T>(
             let (out, changed) = f(&mut h, lim, seed)?;
             if !h.is_empty() {
                 let stamp = ctx.access_stamp();
-                ctx.db().insert_new(key, Value::Hash(h), NO_EXPIRE, stamp);
+                ctx.db().insert_new(key, Value::Hash(Box::new(h)), NO_EXPIRE, stamp);
             }
             (out, changed)
         }

@@ -221,7 +221,7 @@ fn sadd(ctx: &mut Ctx<'_>) -> CmdResult {
             let mut s = SetValue::new_for(&argv[2], seed);
             let added = argv[2..].iter().filter(|m| s.insert(m, max, seed)).count();
             let stamp = ctx.access_stamp();
-            ctx.db().insert_new(&argv[1], Value::Set(s), NO_EXPIRE, stamp);
+            ctx.db().insert_new(&argv[1], Value::Set(Box::new(s)), NO_EXPIRE, stamp);
             added
         }
     };
@@ -471,7 +471,7 @@ fn smove(ctx: &mut Ctx<'_>) -> CmdResult {
             let mut d = SetValue::new_for(member, seed);
             d.insert(member, max, seed);
             let stamp = ctx.access_stamp();
-            ctx.db().insert_new(dst, Value::Set(d), NO_EXPIRE, stamp);
+            ctx.db().insert_new(dst, Value::Set(Box::new(d)), NO_EXPIRE, stamp);
             true
         }
     };
@@ -507,7 +507,7 @@ fn check_sets(ctx: &mut Ctx<'_>, keys: &[Bytes], store: bool) -> CmdResult {
 fn gather<'s>(db: &'s Db, keys: &[Bytes], now: i64) -> Vec<Option<&'s SetValue>> {
     keys.iter()
         .map(|k| match db.peek(k, now).map(|e| &e.value) {
-            Some(Value::Set(s)) => Some(s),
+            Some(Value::Set(s)) => Some(&**s),
             _ => None,
         })
         .collect()
@@ -603,7 +603,7 @@ fn store_result(ctx: &mut Ctx<'_>, dst: &[u8], result: SetValue) {
         }
     } else {
         let stamp = ctx.access_stamp();
-        ctx.server.dbs[db].set(dst, Value::Set(result), false, now, stamp);
+        ctx.server.dbs[db].set(dst, Value::Set(Box::new(result)), false, now, stamp);
         ctx.server.signal_modified(db, dst);
     }
     ctx.reply.integer(n as i64);

@@ -324,7 +324,7 @@ fn sort_generic(ctx: &mut Ctx<'_>, read_only: bool) -> CmdResult {
                         seed: ctx.server.rng.random(),
                     };
                     if let Some(entry) = ctx.server.lookup_write(db, key, now) {
-                        entry.value = Value::ZSet(ZSetValue::from_sorted(items, params));
+                        entry.value = Value::ZSet(Box::new(ZSetValue::from_sorted(items, params)));
                     }
                 }
             }

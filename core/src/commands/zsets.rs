@@ -155,7 +155,7 @@ fn store_result(ctx: &mut Ctx<'_>, dst: &[u8], items: Vec<(Vec<u8>, f64)>) {
     } else {
         let value = ZSetValue::from_sorted(items, params(ctx.server));
         let stamp = ctx.access_stamp();
-        ctx.server.dbs[db].set(dst, Value::ZSet(value), false, now, stamp);
+        ctx.server.dbs[db].set(dst, Value::ZSet(Box::new(value)), false, now, stamp);
         ctx.server.signal_modified(db, dst);
         ctx.server.signal_key_ready(db, dst);
     }
@@ -231,7 +231,7 @@ fn zadd_generic(ctx: &mut Ctx<'_>, mut incr: bool) -> CmdResult {
         if !exists {
             let value = ZSetValue::new_for(argv[idx + 1].len(), params);
             let stamp = ctx.access_stamp();
-            ctx.server.dbs[db].insert_new(key, Value::ZSet(value), NO_EXPIRE, stamp);
+            ctx.server.dbs[db].insert_new(key, Value::ZSet(Box::new(value)), NO_EXPIRE, stamp);
         }
         let z = zagain(ctx.server, db, key, now)?;
         let mut failure = None;

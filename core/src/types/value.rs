@@ -13,12 +13,13 @@ pub enum Value {
     String(StringValue),
     /// A list of byte strings.
     List(ListValue),
-    /// A map of fields to values.
-    Hash(HashValue),
+    /// A map of fields to values (boxed, like the other large collections, so that every key's entry
+    /// stays small whatever type it holds).
+    Hash(Box<HashValue>),
     /// A set of distinct byte strings.
-    Set(SetValue),
+    Set(Box<SetValue>),
     /// A set of members ordered by score.
-    ZSet(ZSetValue),
+    ZSet(Box<ZSetValue>),
 }
 
 impl Value {
@@ -53,5 +54,21 @@ impl Value {
             Value::Set(s) => s.heap_size(),
             Value::ZSet(z) => z.heap_size(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_stay_small() {
+        // Every key's entry embeds a Value: large collections live behind a pointer so that a string
+        // key does not pay for a sorted set's inline size.
+        assert!(
+            std::mem::size_of::<Value>() <= 40,
+            "Value is {} bytes",
+            std::mem::size_of::<Value>()
+        );
     }
 }
