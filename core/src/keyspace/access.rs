@@ -26,7 +26,8 @@ pub fn lfu_new(now_ms: i64) -> u32 {
 
 /// The counter of an LFU stamp after decaying one step per `decay_minutes` elapsed (0: no decay).
 pub fn lfu_decayed(stamp: u32, now_ms: i64, decay_minutes: i64) -> u32 {
-    let last = stamp >> 8;
+    // The minute field is 16 bits; a stamp written under LRU (switching policy) must not overflow it.
+    let last = (stamp >> 8) & 0xFFFF;
     let counter = stamp & 0xFF;
     let now = lfu_minutes(now_ms);
     let elapsed = if now >= last { now - last } else { 0xFFFF - last + now };
@@ -70,5 +71,9 @@ mod tests {
         // Three minutes later the counter has decayed by three.
         assert_eq!(lfu_decayed(s, t0 + 180_000, 1), 3);
         assert_eq!(lfu_decayed(s, t0 + 180_000, 0), 6);
+        // An LRU stamp (Unix seconds) read after a switch to LFU: no overflow, some counter.
+        let lru = lru_stamp(t0);
+        assert!(lfu_decayed(lru, t0, 1) <= 255);
+        let _ = lfu_touch(lru, t0, 1, 10, 0.5);
     }
 }

@@ -363,7 +363,8 @@ impl Db {
     pub fn expire_sample(&mut self, rng: &mut impl Rng, samples: usize, now_ms: i64) -> (usize, usize) {
         let mut sampled = 0;
         let mut expired = 0;
-        let (mut ttl_sum, mut ttl_count) = (0i64, 0i64);
+        // Summed wide: TTLs near i64::MAX are valid, and sampling may pick a key twice.
+        let (mut ttl_sum, mut ttl_count) = (0i128, 0i128);
         while sampled < samples && !self.volatile.is_empty() {
             let pos = rng.random_range(0..self.volatile.len());
             let slot = self.volatile[pos];
@@ -373,13 +374,13 @@ impl Db {
                 self.expire_slot(slot);
                 expired += 1;
             } else if expire_at != NO_EXPIRE {
-                ttl_sum += expire_at - now_ms;
+                ttl_sum += (expire_at as i128) - (now_ms as i128);
                 ttl_count += 1;
             }
         }
         if ttl_count > 0 {
             // A running estimate, as `INFO keyspace` reports it: each round weighs 1/50.
-            let round = ttl_sum / ttl_count;
+            let round = (ttl_sum / ttl_count).clamp(0, i64::MAX as i128) as i64;
             self.avg_ttl = if self.avg_ttl == 0 {
                 round
             } else {
