@@ -764,3 +764,35 @@ fn client_setname_getname_id() {
         Ok(())
     });
 }
+
+#[test]
+fn atomic_pipelines_and_data_types() {
+    run(|addr| async move {
+        let mut c = connect(&addr).await?;
+        // `atomic()` wraps the pipeline in MULTI/EXEC; the crate unpacks the EXEC array.
+        let (count, len, added, score): (i64, i64, i64, f64) = redis::pipe()
+            .atomic()
+            .cmd("INCR")
+            .arg("tx:n")
+            .cmd("RPUSH")
+            .arg("tx:l")
+            .arg("a")
+            .arg("b")
+            .cmd("SADD")
+            .arg("tx:s")
+            .arg("x")
+            .cmd("ZINCRBY")
+            .arg("tx:z")
+            .arg(2.5)
+            .arg("m")
+            .query_async(&mut c)
+            .await?;
+        assert_eq!((count, len, added, score), (1, 2, 1, 2.5));
+        let items: Vec<String> = c.lrange("tx:l", 0, -1).await?;
+        assert_eq!(items, ["a", "b"]);
+        c.hset::<_, _, _, ()>("tx:h", "f", "v").await?;
+        let field: String = c.hget("tx:h", "f").await?;
+        assert_eq!(field, "v");
+        Ok(())
+    });
+}
