@@ -16,6 +16,9 @@ pub mod resp;
 pub mod server;
 pub mod types;
 
+#[cfg(test)]
+mod test_support;
+
 pub use client::{ClientHandle, ClientId, ConnInfo, ConnKind};
 pub use config::Config;
 pub use resp::{CommandBatch, Limits, Parser, Protocol, ProtocolError};

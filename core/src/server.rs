@@ -621,7 +621,6 @@ impl Server {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::client::{ConnInfo, ConnKind};
 
     fn run(server: &mut Server, handle: ClientHandle, argv: &[&[u8]]) -> Vec<u8> {
         let argv: Vec<Bytes> = argv.iter().map(|a| Bytes::copy_from_slice(a)).collect();
@@ -632,13 +631,7 @@ mod tests {
 
     fn setup() -> (Server, ClientHandle) {
         let mut server = Server::new(Config::default(), 7, 0, ProcessInfo::default());
-        let info = ConnInfo {
-            addr: "127.0.0.1:5000".into(),
-            laddr: "127.0.0.1:6379".into(),
-            fd: 8,
-            kind: ConnKind::Tcp,
-        };
-        let handle = server.connect(info, 0);
+        let handle = crate::test_support::connect_loopback(&mut server);
         (server, handle)
     }
 

@@ -458,18 +458,12 @@ mod tests {
     use bytes::Bytes;
 
     use super::parse_timeout;
-    use crate::client::{ClientHandle, ConnInfo, ConnKind};
+    use crate::client::ClientHandle;
     use crate::config::Config;
     use crate::server::{Effect, Flow, ProcessInfo, Server};
 
     fn connect(s: &mut Server) -> ClientHandle {
-        let info = ConnInfo {
-            addr: "127.0.0.1:5000".into(),
-            laddr: "127.0.0.1:6379".into(),
-            fd: 8,
-            kind: ConnKind::Tcp,
-        };
-        s.connect(info, 0)
+        crate::test_support::connect_loopback(s)
     }
 
     fn argv(line: &str) -> Vec<Bytes> {

@@ -472,18 +472,12 @@ fn sort_generic(ctx: &mut Ctx<'_>, read_only: bool) -> CmdResult {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::client::{ClientHandle, ConnInfo, ConnKind};
+    use crate::client::ClientHandle;
     use crate::config::Config;
     use crate::server::{Effect, Flow, ProcessInfo};
 
     fn connect(s: &mut Server) -> ClientHandle {
-        let info = ConnInfo {
-            addr: "127.0.0.1:5000".into(),
-            laddr: "127.0.0.1:6379".into(),
-            fd: 8,
-            kind: ConnKind::Tcp,
-        };
-        s.connect(info, 0)
+        crate::test_support::connect_loopback(s)
     }
 
     fn run(s: &mut Server, c: ClientHandle, line: &str) -> (Flow, String) {

@@ -211,18 +211,12 @@ pub fn queue(client: &mut crate::client::ClientState, argv: &[Bytes]) {
 mod tests {
     use bytes::Bytes;
 
-    use crate::client::{ClientHandle, ConnInfo, ConnKind};
+    use crate::client::ClientHandle;
     use crate::config::Config;
     use crate::server::{ProcessInfo, Server};
 
     fn connect(s: &mut Server) -> ClientHandle {
-        let info = ConnInfo {
-            addr: "127.0.0.1:5000".into(),
-            laddr: "127.0.0.1:6379".into(),
-            fd: 8,
-            kind: ConnKind::Tcp,
-        };
-        s.connect(info, 0)
+        crate::test_support::connect_loopback(s)
     }
 
     fn run_at(s: &mut Server, c: ClientHandle, line: &str, now_ms: i64) -> String {
