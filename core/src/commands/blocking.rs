@@ -512,6 +512,20 @@ mod tests {
     }
 
     #[test]
+    fn client_list_flags_blocked_clients() {
+        let mut s = server();
+        let (a, b) = (connect(&mut s), connect(&mut s));
+        assert_eq!(run_at(&mut s, a, "BLPOP k 0", 1_000), (Flow::Blocked, String::new()));
+        let list = run(&mut s, b, "CLIENT LIST");
+        let line_a = list
+            .lines()
+            .find(|l| l.contains(&format!("id={} ", a.id)))
+            .unwrap_or_default();
+        assert!(line_a.contains(" flags=b "), "{list}");
+        assert!(run(&mut s, b, "INFO clients").contains("blocked_clients:1\r\n"));
+    }
+
+    #[test]
     fn blocked_clients_are_served_in_order_and_run_deferred_commands() {
         let mut s = server();
         let (a, b, p) = (connect(&mut s), connect(&mut s), connect(&mut s));

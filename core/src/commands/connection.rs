@@ -261,13 +261,16 @@ fn client_type(_client: &ClientState) -> ClientType {
 
 /// Appends one `CLIENT LIST` line (with its trailing newline) for `c`. `argv` is the running command's
 /// arguments when `c` is the client running it. Memory figures are plausible estimates, not measurements.
-fn write_client_info(out: &mut String, c: &ClientState, argv: Option<&[bytes::Bytes]>, now_ms: i64) {
+fn write_client_info(out: &mut String, c: &ClientState, argv: Option<&[bytes::Bytes]>, now_ms: i64, blocked: bool) {
     let now_s = now_ms.div_euclid(1000);
     let age = now_s - c.created_ms.div_euclid(1000);
     let idle = now_s - c.last_interaction_ms.div_euclid(1000);
     let mut flags = String::new();
     if c.multi.is_some() {
         flags.push('x');
+    }
+    if blocked {
+        flags.push('b');
     }
     if c.info.kind == ConnKind::Unix {
         flags.push('U');
@@ -316,9 +319,9 @@ fn write_client_info(out: &mut String, c: &ClientState, argv: Option<&[bytes::By
 /// Appends the `CLIENT LIST` line of the connected client `id` (the running one included), if any.
 fn write_info_by_id(ctx: &Ctx<'_>, out: &mut String, id: ClientId) {
     if id == ctx.client.id {
-        write_client_info(out, ctx.client, Some(ctx.argv), ctx.now_ms);
+        write_client_info(out, ctx.client, Some(ctx.argv), ctx.now_ms, false);
     } else if let Some(c) = ctx.server.clients.get(id).filter(|c| !c.killed) {
-        write_client_info(out, c, None, ctx.now_ms);
+        write_client_info(out, c, None, ctx.now_ms, ctx.server.blocked.is_blocked(c.id));
     }
 }
 
@@ -340,7 +343,7 @@ fn client_list(ctx: &mut Ctx<'_>) -> CmdResult {
         for c in live_clients(ctx) {
             if client_type(c) == wanted {
                 let argv = (c.id == ctx.client.id).then_some(ctx.argv);
-                write_client_info(&mut out, c, argv, ctx.now_ms);
+                write_client_info(&mut out, c, argv, ctx.now_ms, ctx.server.blocked.is_blocked(c.id));
             }
         }
     } else if argc > 3 && is(ctx.arg(2), "id") {
@@ -356,7 +359,7 @@ fn client_list(ctx: &mut Ctx<'_>) -> CmdResult {
     } else {
         for c in live_clients(ctx) {
             let argv = (c.id == ctx.client.id).then_some(ctx.argv);
-            write_client_info(&mut out, c, argv, ctx.now_ms);
+            write_client_info(&mut out, c, argv, ctx.now_ms, ctx.server.blocked.is_blocked(c.id));
         }
     }
     ctx.reply.verbatim(b"txt", out.as_bytes());
@@ -366,7 +369,7 @@ fn client_list(ctx: &mut Ctx<'_>) -> CmdResult {
 /// CLIENT INFO
 fn client_info(ctx: &mut Ctx<'_>) -> CmdResult {
     let mut out = String::new();
-    write_client_info(&mut out, ctx.client, Some(ctx.argv), ctx.now_ms);
+    write_client_info(&mut out, ctx.client, Some(ctx.argv), ctx.now_ms, false);
     ctx.reply.verbatim(b"txt", out.as_bytes());
     Ok(())
 }
