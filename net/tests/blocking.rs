@@ -11,34 +11,14 @@ use std::net::TcpStream;
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
-use keel_net::TestServer;
+mod support;
+
+use support::Target;
 
 /// Time given to a command sent on one connection to take effect before another connection acts.
 const SETTLE: Duration = Duration::from_millis(100);
 
-/// The server a test talks to: an in-process keel, or an external server named by `KEEL_TEST_ADDR`.
-struct Target {
-    _server: Option<TestServer>,
-    addr: String,
-}
-
 impl Target {
-    fn start() -> Target {
-        let target = match std::env::var("KEEL_TEST_ADDR") {
-            Ok(addr) => Target { _server: None, addr },
-            Err(_) => {
-                let server = TestServer::start(&[]).expect("start keel");
-                let addr = server.addr();
-                Target {
-                    _server: Some(server),
-                    addr,
-                }
-            }
-        };
-        target.conn().call(&["FLUSHALL"]);
-        target
-    }
-
     fn conn(&self) -> Conn {
         let s = TcpStream::connect(&self.addr).expect("connect");
         s.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");

@@ -12,39 +12,11 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use keel_net::TestServer;
+mod support;
+
 use redis::aio::MultiplexedConnection;
 use redis::{cmd, AsyncCommands, RedisError, RedisResult, Value};
-
-/// The server a test talks to: an in-process keel, or an external server named by `KEEL_TEST_ADDR`.
-struct Target {
-    _server: Option<TestServer>,
-    addr: String,
-}
-
-impl Target {
-    /// Starts a fresh keel, or flushes the external server when `KEEL_TEST_ADDR` is set.
-    fn start() -> Target {
-        match std::env::var("KEEL_TEST_ADDR") {
-            Ok(addr) => {
-                let mut s = TcpStream::connect(&addr).expect("connect to KEEL_TEST_ADDR");
-                s.write_all(b"FLUSHALL\r\n").unwrap();
-                let mut reply = [0u8; 5];
-                s.read_exact(&mut reply).unwrap();
-                assert_eq!(&reply, b"+OK\r\n", "FLUSHALL on the external server");
-                Target { _server: None, addr }
-            }
-            Err(_) => {
-                let server = TestServer::start(&[]).expect("start keel");
-                let addr = server.addr();
-                Target {
-                    _server: Some(server),
-                    addr,
-                }
-            }
-        }
-    }
-}
+use support::Target;
 
 /// Runs one async test body against a fresh [`Target`]. The server is started outside the tokio
 /// runtime (it builds its own), and the body gets the server's `host:port`.

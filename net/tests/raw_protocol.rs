@@ -10,38 +10,14 @@ use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::time::Duration;
 
-use keel_net::TestServer;
+mod support;
+
+use support::Target;
 
 /// How long any single read may wait before the test declares the server silent.
 const READ_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The server a test talks to: an in-process keel, or an external server named by `KEEL_TEST_ADDR`.
-struct Target {
-    _server: Option<TestServer>,
-    addr: String,
-}
-
 impl Target {
-    /// Starts a fresh keel, or flushes the external server when `KEEL_TEST_ADDR` is set.
-    fn start() -> Target {
-        match std::env::var("KEEL_TEST_ADDR") {
-            Ok(addr) => {
-                let target = Target { _server: None, addr };
-                let mut s = target.connect();
-                expect_reply(&mut s, b"FLUSHALL\r\n", b"+OK\r\n");
-                target
-            }
-            Err(_) => {
-                let server = TestServer::start(&[]).expect("start keel");
-                let addr = server.addr();
-                Target {
-                    _server: Some(server),
-                    addr,
-                }
-            }
-        }
-    }
-
     /// A new connection with a read timeout, so a silent server fails the test instead of hanging it.
     fn connect(&self) -> TcpStream {
         let s = TcpStream::connect(&self.addr).expect("connect");

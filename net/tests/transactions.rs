@@ -9,31 +9,11 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
-use keel_net::TestServer;
+mod support;
 
-/// The server a test talks to: an in-process keel, or an external server named by `KEEL_TEST_ADDR`.
-struct Target {
-    _server: Option<TestServer>,
-    addr: String,
-}
+use support::Target;
 
 impl Target {
-    fn start() -> Target {
-        let target = match std::env::var("KEEL_TEST_ADDR") {
-            Ok(addr) => Target { _server: None, addr },
-            Err(_) => {
-                let server = TestServer::start(&[]).expect("start keel");
-                let addr = server.addr();
-                Target {
-                    _server: Some(server),
-                    addr,
-                }
-            }
-        };
-        target.conn().call(&["FLUSHALL"]);
-        target
-    }
-
     fn conn(&self) -> Conn {
         let s = TcpStream::connect(&self.addr).expect("connect");
         s.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
