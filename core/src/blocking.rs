@@ -57,6 +57,9 @@ pub enum BlockOp {
         /// The most members to pop.
         count: usize,
     },
+    /// Waiting for the shell to finish file I/O on the client's behalf (`SAVE`, `ACL SAVE`): no keys, no
+    /// deadline, not affected by `CLIENT UNBLOCK`; ended by `Server::finish_io`.
+    Io,
 }
 
 impl BlockOp {
@@ -87,6 +90,9 @@ pub struct BlockedClient {
     pub proto: Protocol,
     /// Commands that arrived after the blocking one in the same read, run once it is unblocked.
     pub deferred: Vec<Vec<Bytes>>,
+    /// The client had replies switched off (`CLIENT REPLY OFF`/`SKIP`) when it blocked: its eventual reply
+    /// is dropped, as the immediate one would have been.
+    pub silent: bool,
 }
 
 /// A client that is no longer blocked but whose connection has not yet collected the outcome.
@@ -166,6 +172,7 @@ impl BlockedClients {
     /// Unblocks `id` with `reply`, keeping the reply and its pending commands for its connection.
     pub fn finish(&mut self, id: ClientId, reply: Vec<u8>) {
         if let Some(b) = self.remove(id) {
+            let reply = if b.silent { Vec::new() } else { reply };
             self.finished.insert(
                 id,
                 Finished {
@@ -173,6 +180,13 @@ impl BlockedClients {
                     deferred: b.deferred,
                 },
             );
+        }
+    }
+
+    /// Marks `id`'s eventual reply as dropped (see [`BlockedClient::silent`]).
+    pub fn set_silent(&mut self, id: ClientId) {
+        if let Some(b) = self.clients.get_mut(&id) {
+            b.silent = true;
         }
     }
 
@@ -245,6 +259,7 @@ mod tests {
             op: BlockOp::Pop(End::Left),
             proto: Protocol::Resp2,
             deferred: Vec::new(),
+            silent: false,
         }
     }
 

@@ -13,6 +13,7 @@ use bytes::Bytes;
 
 use super::{CmdResult, CommandError, Ctx, Registry};
 use crate::blocking::{BlockOp, BlockedClient, End};
+use crate::client::ReplyMode;
 use crate::resp::Reply;
 use crate::server::{Effect, Server};
 use crate::types::longdouble::{self, IncrError, Operand};
@@ -249,6 +250,7 @@ fn serve_or_block(ctx: &mut Ctx<'_>, keys: Vec<Bytes>, deadline_ms: Option<i64>,
         op,
         proto: ctx.client.proto,
         deferred: Vec::new(),
+        silent: matches!(ctx.client.reply_mode, ReplyMode::Off | ReplyMode::Skipping),
     };
     ctx.server.blocked.block(ctx.client.id, blocked);
     Ok(())
@@ -397,6 +399,7 @@ fn client_unblock(ctx: &mut Ctx<'_>) -> CmdResult {
     let Some(b) = u64::try_from(id)
         .ok()
         .and_then(|id| ctx.server.blocked.get(id).cloned())
+        .filter(|b| b.op != BlockOp::Io)
     else {
         ctx.reply.integer(0);
         return Ok(());
