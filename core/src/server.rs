@@ -8,7 +8,7 @@
 use bytes::Bytes;
 use rand::{rngs::SmallRng, Rng, SeedableRng};
 
-use crate::blocking::BlockedClients;
+use crate::blocking::{BlockOp, BlockedClient, BlockedClients};
 use crate::client::{ClientHandle, ClientId, ClientState, Clients, ConnInfo, ReplyMode};
 use crate::commands::transactions::{self, Watches};
 use crate::commands::{self, error::error_code, CommandError, Ctx, Lookup, Registry};
@@ -98,6 +98,9 @@ pub struct Server {
     pub watches: Watches,
     /// Clients blocked on keys (`BLPOP` and friends).
     pub blocked: BlockedClients,
+    /// Changes to the data since the last successful snapshot (`rdb_changes_since_last_save`, save
+    /// points): one per key a command changed, and every key a flush removed.
+    pub dirty: u64,
     /// The time of the command running now, in Unix ms.
     now_ms: i64,
 }
@@ -144,6 +147,7 @@ impl Server {
             last_cron_ms: now_ms,
             watches: Watches::default(),
             blocked: BlockedClients::default(),
+            dirty: 0,
             now_ms,
         }
     }
@@ -235,12 +239,50 @@ impl Server {
                     return Flow::Continue;
                 };
                 let start = out.len();
-                commands::blocking::timeout_reply(&mut Reply::new(out, b.proto));
+                if !b.silent {
+                    commands::blocking::timeout_reply(&mut Reply::new(out, b.proto));
+                }
                 self.stats.net_output_bytes += (out.len() - start) as u64;
                 self.run_deferred(handle, b.deferred, now_us, out)
             }
             Some(_) => Flow::Blocked,
         }
+    }
+
+    /// Parks `client` until the shell has done file I/O on its behalf (`SAVE`, `ACL SAVE`): the handler
+    /// calls this and pushes an [`Effect`] naming the client and the work; its command then returns
+    /// [`Flow::Blocked`] and the client runs nothing else until the shell reports the outcome with
+    /// [`Server::finish_io`]. Core never touches the file itself.
+    pub fn wait_for_io(&mut self, client: &ClientState) {
+        let waiting = BlockedClient {
+            db: client.db,
+            keys: Vec::new(),
+            deadline_ms: None,
+            op: BlockOp::Io,
+            proto: client.proto,
+            deferred: Vec::new(),
+            silent: matches!(client.reply_mode, ReplyMode::Off | ReplyMode::Skipping),
+        };
+        self.blocked.block(client.id, waiting);
+    }
+
+    /// Ends the wait begun by [`Server::wait_for_io`]: `write` produces the client's reply, which its
+    /// connection collects through [`Server::resume`] after the [`Effect::Unblocked`] pushed here. Does
+    /// nothing if the client disconnected meanwhile or was not waiting for I/O. The shell applies the
+    /// effects after calling this, as after a batch.
+    pub fn finish_io(&mut self, id: ClientId, write: impl FnOnce(&mut Reply<'_>)) {
+        let Some(proto) = self.blocked.get(id).filter(|b| b.op == BlockOp::Io).map(|b| b.proto) else {
+            return;
+        };
+        let mut reply = Vec::new();
+        write(&mut Reply::new(&mut reply, proto));
+        if reply.first() == Some(&b'-') {
+            let end = reply.len().saturating_sub(2).max(1);
+            let message = reply[1..end].to_vec();
+            self.count_error(&message);
+        }
+        self.blocked.finish(id, reply);
+        self.effects.push(Effect::Unblocked(id));
     }
 
     /// The deadline (Unix ms) of a blocked client, `None` when it waits forever or is not blocked.
@@ -545,6 +587,7 @@ impl Server {
     /// Tells the server that `key` in database `db` was modified by a command (for WATCH). Every
     /// command that changes a key calls this once per changed key, after the change.
     pub fn signal_modified(&mut self, db: usize, key: &[u8]) {
+        self.dirty += 1;
         if self.watches.is_empty() {
             return;
         }
@@ -555,6 +598,7 @@ impl Server {
     /// Tells the server that database `db` is about to be emptied (FLUSHDB, FLUSHALL): every watched key
     /// it holds changes. Call before clearing.
     pub fn signal_flush(&mut self, db: usize) {
+        self.dirty += self.dbs.get(db).map_or(0, |d| d.len() as u64);
         if self.watches.is_empty() {
             return;
         }
@@ -569,6 +613,7 @@ impl Server {
     /// Tells the server that databases `a` and `b` were swapped (SWAPDB): watched keys present in either
     /// change, and clients blocked in either may now be served.
     pub fn signal_swapdb(&mut self, a: usize, b: usize) {
+        self.dirty += 1;
         for db in [a, b] {
             for key in self.watches.keys_in(db) {
                 let here = self.dbs[db].is_stored(&key);
@@ -669,5 +714,62 @@ mod tests {
         }
         assert!(rounds > 1, "one round reclaims a bounded number of keys");
         assert_eq!(s.expired_keys(), 5000);
+    }
+
+    #[test]
+    fn io_wait_parks_the_client_until_the_shell_reports() {
+        let (mut s, c) = setup();
+        let client = s.clients.take(c).expect("connected");
+        s.wait_for_io(&client);
+        let id = client.id;
+        s.clients.put_back(c, client);
+        let mut out = Vec::new();
+        assert_eq!(
+            s.resume(c, 5_000_000_000, &mut out),
+            Flow::Blocked,
+            "no deadline: still waiting"
+        );
+        // CLIENT UNBLOCK does not end an I/O wait.
+        let other = crate::test_support::connect_loopback(&mut s);
+        assert_eq!(
+            run(&mut s, other, &[b"CLIENT", b"UNBLOCK", id.to_string().as_bytes()]),
+            b":0\r\n"
+        );
+        s.finish_io(id, |r| r.error(b"ERR disk on fire"));
+        assert_eq!(s.effects.pop(), Some(Effect::Unblocked(id)));
+        assert_eq!(s.resume(c, 5_000_000_000, &mut out), Flow::Continue);
+        assert_eq!(out, b"-ERR disk on fire\r\n");
+        assert_eq!(s.stats.total_error_replies, 1);
+        // A second report for the same client is ignored.
+        s.finish_io(id, |r| r.simple(b"OK"));
+        assert!(s.effects.is_empty());
+    }
+
+    #[test]
+    fn reply_off_also_drops_a_later_blocked_reply() {
+        let (mut s, c) = setup();
+        let pusher = crate::test_support::connect_loopback(&mut s);
+        assert_eq!(run(&mut s, c, &[b"CLIENT", b"REPLY", b"OFF"]), b"");
+        assert_eq!(run(&mut s, c, &[b"BLPOP", b"q", b"0"]), b"");
+        run(&mut s, pusher, &[b"RPUSH", b"q", b"a"]);
+        let mut out = Vec::new();
+        assert_eq!(s.resume(c, 1_000_000, &mut out), Flow::Continue);
+        assert_eq!(out, b"", "replies are off");
+        assert_eq!(
+            run(&mut s, pusher, &[b"LLEN", b"q"]),
+            b":0\r\n",
+            "the element was still popped"
+        );
+    }
+
+    #[test]
+    fn dirty_counts_changed_keys_and_flushed_ones() {
+        let (mut s, c) = setup();
+        run(&mut s, c, &[b"SET", b"a", b"1"]);
+        run(&mut s, c, &[b"MSET", b"b", b"1", b"c", b"2"]);
+        run(&mut s, c, &[b"GET", b"a"]);
+        assert_eq!(s.dirty, 3);
+        run(&mut s, c, &[b"FLUSHALL"]);
+        assert!(s.dirty >= 6, "a flush counts every key it removes: {}", s.dirty);
     }
 }

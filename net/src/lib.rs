@@ -8,6 +8,7 @@ pub mod alloc;
 pub mod config_file;
 pub mod conn;
 pub mod server;
+pub mod storage;
 
 pub use server::{Bound, Shared};
 
