@@ -18,6 +18,7 @@ use tokio::sync::{watch, Notify};
 
 use crate::alloc;
 use crate::conn;
+use crate::storage::{OsStorage, Storage};
 
 /// Current Unix time in microseconds.
 pub fn now_us() -> i64 {
@@ -74,6 +75,8 @@ pub struct Shared {
     pub unpaused: Notify,
     /// Set when a CLIENT PAUSE may be in force, so connections only consult the core when it is.
     pub pause_requested: std::sync::atomic::AtomicBool,
+    /// Where data files are read and written (the real file system, or the simulator's faulty disk).
+    pub storage: Arc<dyn Storage>,
 }
 
 impl Shared {
@@ -293,10 +296,20 @@ impl Bound {
                 shutdown,
                 unpaused: Notify::new(),
                 pause_requested: std::sync::atomic::AtomicBool::new(false),
+                storage: Arc::new(OsStorage),
             }),
             tcp,
             unix,
         })
+    }
+
+    /// Replaces the storage data files go through (the simulator's faulty disk). Call before
+    /// [`Bound::run`], while nothing else shares the state yet; later calls change nothing.
+    pub fn with_storage(mut self, storage: Arc<dyn Storage>) -> Bound {
+        if let Some(shared) = Arc::get_mut(&mut self.shared) {
+            shared.storage = storage;
+        }
+        self
     }
 
     /// The TCP port actually bound (0 when TCP is disabled).
