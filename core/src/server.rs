@@ -98,6 +98,8 @@ pub struct Server {
     pub watches: Watches,
     /// Clients blocked on keys (`BLPOP` and friends).
     pub blocked: BlockedClients,
+    /// The shell's hook for settings it applies itself (TLS certificates); see `netsec`.
+    pub config_applier: Option<crate::netsec::ConfigApplier>,
     /// The time of the command running now, in Unix ms.
     now_ms: i64,
 }
@@ -144,6 +146,7 @@ impl Server {
             last_cron_ms: now_ms,
             watches: Watches::default(),
             blocked: BlockedClients::default(),
+            config_applier: None,
             now_ms,
         }
     }
@@ -186,19 +189,38 @@ impl Server {
         now_us: i64,
         out: &mut Vec<u8>,
     ) -> Flow {
-        for (i, argv) in batch.iter().enumerate() {
+        self.execute_batch_bounded(handle, batch, 0, now_us, out, usize::MAX).0
+    }
+
+    /// Like [`Server::execute_batch`], but starts at command `start` and stops once `out` holds
+    /// `stop_at` bytes or more, so the shell can write the replies before running the rest (pending
+    /// output stays bounded however many commands a client pipelines). Returns the flow and the index
+    /// of the first command not run (the batch's length when all ran or the flow is not `Continue`).
+    pub fn execute_batch_bounded(
+        &mut self,
+        handle: ClientHandle,
+        batch: &CommandBatch,
+        start: usize,
+        now_us: i64,
+        out: &mut Vec<u8>,
+        stop_at: usize,
+    ) -> (Flow, usize) {
+        for (i, argv) in batch.iter().enumerate().skip(start) {
             match self.execute(handle, argv, now_us, out) {
                 Flow::Continue => {}
-                Flow::Close => return Flow::Close,
+                Flow::Close => return (Flow::Close, batch.len()),
                 Flow::Blocked => {
                     // The rest of the read runs once the client is unblocked.
                     let rest = batch.iter().skip(i + 1).map(|a| a.to_vec()).collect();
                     self.blocked.set_deferred(handle.id, rest);
-                    return Flow::Blocked;
+                    return (Flow::Blocked, batch.len());
                 }
             }
+            if out.len() >= stop_at {
+                return (Flow::Continue, i + 1);
+            }
         }
-        Flow::Continue
+        (Flow::Continue, batch.len())
     }
 
     /// Runs commands left over from a read after a blocked client is unblocked; like
