@@ -289,6 +289,9 @@ pub struct Config {
     values: Vec<String>,
     /// Cached from `maxmemory-policy`: true for the LFU policies (read on every key access).
     lfu_policy: bool,
+    /// `rename-command FROM TO` lines of the configuration file, in order (`TO` empty: removed). Not a
+    /// parameter: `CONFIG GET` does not show them. The server applies them when it starts.
+    pub command_renames: Vec<(String, String)>,
 }
 
 impl Default for Config {
@@ -296,6 +299,7 @@ impl Default for Config {
         Config {
             values: PARAMS.iter().map(|p| p.default.to_string()).collect(),
             lfu_policy: false,
+            command_renames: Vec::new(),
         }
     }
 }

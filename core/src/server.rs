@@ -129,13 +129,18 @@ impl Server {
                 char::from_digit(n as u32, 16).unwrap_or('0')
             })
             .collect();
+        let mut registry = Registry::new();
+        for (from, to) in &config.command_renames {
+            // The configuration loader checked each line against a fresh registry, in order.
+            let _ = registry.rename(from, to);
+        }
         Server {
             dbs,
             config,
             clients: Clients::default(),
             stats: Stats::default(),
             rng,
-            registry: Registry::new(),
+            registry,
             effects: Vec::new(),
             process,
             memory: MemoryFigures::default(),

@@ -2,8 +2,15 @@
 //!
 //! Owns the socket, the query buffer and the output buffer of one client. Every complete command in a
 //! read is parsed outside the core lock, executed under one lock acquisition, and all replies go out in
-//! one write. It enforces the per-connection limits: `maxclients` at accept, the query buffer limit,
-//! the idle `timeout`, and protocol errors (answered, then the connection is closed).
+//! one write. It enforces the per-connection limits: `maxclients` and protected mode at accept, the
+//! query buffer limit, the idle `timeout`, the output buffer limits, and protocol errors (answered,
+//! then the connection is closed).
+//!
+//! Pending output is bounded however a client behaves: a batch runs in slices of at most
+//! [`OUTPUT_SLICE`] bytes of replies (plus the one reply that crosses it), each written before the next
+//! slice runs, so a client that pipelines without reading stalls its own batch instead of growing a
+//! buffer. While it stalls, `client-output-buffer-limit` (normal class) applies: pending bytes above
+//! the hard limit close the connection at once, above the soft limit for its seconds too.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -12,11 +19,24 @@ use std::time::Duration;
 use bytes::BytesMut;
 use keel_core::{CommandBatch, ConnInfo, Flow, Parser};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::sync::{watch, Notify};
 
 use crate::server::{now_us, Shared};
 
 /// Reads are made with at least this much free buffer space.
 const READ_CHUNK: usize = 16 * 1024;
+
+/// A batch stops running once this many reply bytes wait, and resumes after they are written.
+pub const OUTPUT_SLICE: usize = 64 * 1024;
+
+/// Why writing replies ended the connection.
+#[derive(Debug, PartialEq, Eq)]
+enum WriteEnd {
+    /// The peer is gone, the client was killed, or the server is shutting down.
+    Gone,
+    /// The client's pending output passed its limit.
+    OverLimit,
+}
 
 /// The idle wait when `timeout` is 0 (no limit).
 #[cfg(not(madsim))]
@@ -38,7 +58,25 @@ where
         let _ = stream.flush().await;
         return;
     }
-    let handle = shared.core().connect(info, now_us() / 1000);
+    let admitted = {
+        let mut core = shared.core();
+        if core.protected_mode_denies(&info) {
+            core.stats.rejected_connections += 1;
+            None
+        } else {
+            Some(core.connect(info.clone(), now_us() / 1000))
+        }
+    };
+    let Some(handle) = admitted else {
+        shared.connections.fetch_sub(1, Ordering::SeqCst);
+        tracing::debug!(client = %info.addr, "protected mode refused a remote client");
+        let _ = stream
+            .write_all(keel_core::netsec::PROTECTED_MODE_DENIED.as_bytes())
+            .await;
+        let _ = stream.flush().await;
+        let _ = stream.shutdown().await;
+        return;
+    };
     let killed = shared.register_kill(handle.id);
     let unblocked = shared.register_unblock(handle.id);
     // Set while the client waits in a blocking command (BLPOP...): none of its commands run meanwhile.
@@ -94,7 +132,7 @@ where
                 flow
             };
             if !out.is_empty() {
-                if stream.write_all(&out).await.is_err() || stream.flush().await.is_err() {
+                if write_replies(&mut stream, &out, &shared, &killed, &mut stop, handle.id).await.is_err() {
                     break;
                 }
                 out.clear();
@@ -141,45 +179,62 @@ where
         parser.set_limits(shared.settings.limits());
         let parsed = parser.parse(&mut buf, &mut batch);
         let mut flow = Flow::Continue;
+        let mut gone = false;
         if !batch.is_empty() {
             if shared.pause_requested.load(Ordering::Relaxed) {
                 wait_while_paused(&shared, &batch).await;
             }
-            // The core lock is held in this block only, so the future stays `Send`.
-            #[cfg_attr(not(madsim), allow(unused_variables))]
-            let sleep = {
-                let mut core = shared.core();
-                // Input bytes are counted under the lock the batch takes anyway.
-                core.stats.net_input_bytes += std::mem::take(&mut unaccounted_input);
-                core.clients_query_buf(handle, buf.len());
-                #[cfg(not(feature = "planted-stale-read"))]
-                {
-                    flow = core.execute_batch(handle, &batch, now_us(), &mut out);
-                }
-                #[cfg(feature = "planted-stale-read")]
-                {
-                    flow = planted::execute_batch(&mut core, handle, &batch, now_us(), &mut out);
-                }
-                let effects = core.take_effects();
-                let sleep = if effects.is_empty() {
-                    Duration::ZERO
-                } else {
-                    shared.apply_effects(effects, &core)
+            // The batch runs in slices so that pending replies stay bounded (see the module comment).
+            let mut next = 0;
+            while next < batch.len() {
+                // The core lock is held in this block only, so the future stays `Send`.
+                #[cfg_attr(not(madsim), allow(unused_variables))]
+                let sleep = {
+                    let mut core = shared.core();
+                    // Input bytes are counted under the lock the batch takes anyway.
+                    core.stats.net_input_bytes += std::mem::take(&mut unaccounted_input);
+                    core.clients_query_buf(handle, buf.len());
+                    #[cfg(not(feature = "planted-stale-read"))]
+                    {
+                        (flow, next) =
+                            core.execute_batch_bounded(handle, &batch, next, now_us(), &mut out, OUTPUT_SLICE);
+                    }
+                    #[cfg(feature = "planted-stale-read")]
+                    {
+                        flow = planted::execute_batch(&mut core, handle, &batch, now_us(), &mut out);
+                        next = batch.len();
+                    }
+                    let effects = core.take_effects();
+                    let sleep = if effects.is_empty() {
+                        Duration::ZERO
+                    } else {
+                        shared.apply_effects(effects, &core)
+                    };
+                    #[cfg(not(madsim))]
+                    if !sleep.is_zero() {
+                        // DEBUG SLEEP stalls the whole server, as the reference server's single thread does.
+                        tokio::task::block_in_place(|| std::thread::sleep(sleep));
+                    }
+                    sleep
                 };
-                #[cfg(not(madsim))]
+                // The simulator has no `block_in_place` (and a blocking sleep would not move simulated
+                // time): there DEBUG SLEEP only delays this client's replies.
+                #[cfg(madsim)]
                 if !sleep.is_zero() {
-                    // DEBUG SLEEP stalls the whole server, as the reference server's single thread does.
-                    tokio::task::block_in_place(|| std::thread::sleep(sleep));
+                    tokio::time::sleep(sleep).await;
                 }
-                sleep
-            };
-            // The simulator has no `block_in_place` (and a blocking sleep would not move simulated
-            // time): there DEBUG SLEEP only delays this client's replies.
-            #[cfg(madsim)]
-            if !sleep.is_zero() {
-                tokio::time::sleep(sleep).await;
+                if next < batch.len() {
+                    if write_replies(&mut stream, &out, &shared, &killed, &mut stop, handle.id).await.is_err() {
+                        gone = true;
+                        break;
+                    }
+                    out.clear();
+                }
             }
             batch.clear();
+        }
+        if gone {
+            break;
         }
         if let Err(e) = parsed {
             if flow == Flow::Continue {
@@ -188,8 +243,7 @@ where
             flow = Flow::Close;
         }
         if !out.is_empty() {
-            // Flushing is free on a plain socket; buffered streams (the simulator's TCP) send on flush.
-            if stream.write_all(&out).await.is_err() || stream.flush().await.is_err() {
+            if write_replies(&mut stream, &out, &shared, &killed, &mut stop, handle.id).await.is_err() {
                 break;
             }
             out.clear();
@@ -211,6 +265,70 @@ where
     core.disconnect(handle);
     drop(core);
     shared.connections.fetch_sub(1, Ordering::SeqCst);
+}
+
+/// Writes `out` to the client and flushes it (free on a plain socket; TLS and the simulator's TCP send on
+/// flush), enforcing the output buffer limits while the client does not read: pending bytes above the
+/// hard limit end the connection at once, above the soft limit for longer than its seconds too. Also
+/// ends early when the client is killed or the server shuts down, so a client that never reads cannot
+/// hold its task.
+async fn write_replies<S>(
+    stream: &mut S,
+    out: &[u8],
+    shared: &Shared,
+    killed: &Notify,
+    stop: &mut watch::Receiver<bool>,
+    client: keel_core::ClientId,
+) -> Result<(), WriteEnd>
+where
+    S: AsyncWrite + Unpin,
+{
+    let mut written = 0;
+    let mut soft_since: Option<tokio::time::Instant> = None;
+    loop {
+        let pending = (out.len() - written) as u64;
+        let hard = shared.settings.output_hard_limit.load(Ordering::Relaxed);
+        let soft = shared.settings.output_soft_limit.load(Ordering::Relaxed);
+        let over_limit = || {
+            tracing::warn!(
+                client,
+                pending,
+                "Client closed for overcoming of output buffer limits."
+            );
+            WriteEnd::OverLimit
+        };
+        if hard > 0 && pending > hard {
+            return Err(over_limit());
+        }
+        // How long the client may still stay above the soft limit.
+        let soft_wait = if soft > 0 && pending > soft {
+            let since = *soft_since.get_or_insert_with(tokio::time::Instant::now);
+            let allowed = Duration::from_secs(shared.settings.output_soft_seconds.load(Ordering::Relaxed));
+            match allowed.checked_sub(since.elapsed()) {
+                Some(left) => left,
+                None => return Err(over_limit()),
+            }
+        } else {
+            soft_since = None;
+            NO_IDLE_LIMIT
+        };
+        if written == out.len() {
+            return tokio::select! {
+                r = stream.flush() => r.map_err(|_| WriteEnd::Gone),
+                _ = killed.notified() => Err(WriteEnd::Gone),
+                _ = stop.changed() => Err(WriteEnd::Gone),
+            };
+        }
+        tokio::select! {
+            r = stream.write(&out[written..]) => match r {
+                Ok(0) | Err(_) => return Err(WriteEnd::Gone),
+                Ok(n) => written += n,
+            },
+            _ = tokio::time::sleep(soft_wait) => return Err(over_limit()),
+            _ = killed.notified() => return Err(WriteEnd::Gone),
+            _ = stop.changed() => return Err(WriteEnd::Gone),
+        }
+    }
 }
 
 /// Holds a batch while `CLIENT PAUSE` is in force for it: every command under `ALL`, write commands

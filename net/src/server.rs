@@ -18,6 +18,7 @@ use tokio::sync::{watch, Notify};
 
 use crate::alloc;
 use crate::conn;
+use crate::tls::{self, TlsState};
 
 /// Current Unix time in microseconds.
 pub fn now_us() -> i64 {
@@ -34,6 +35,10 @@ pub struct LiveSettings {
     pub maxclients: AtomicUsize,
     pub max_bulk_len: AtomicU64,
     pub query_buffer_limit: AtomicU64,
+    /// The `normal` class of `client-output-buffer-limit`: bytes (0 = none) and seconds.
+    pub output_hard_limit: AtomicU64,
+    pub output_soft_limit: AtomicU64,
+    pub output_soft_seconds: AtomicU64,
 }
 
 impl LiveSettings {
@@ -48,6 +53,12 @@ impl LiveSettings {
             config.get_i64("client-query-buffer-limit").max(0) as u64,
             Ordering::Relaxed,
         );
+        // keel has only normal clients (no replicas, no pub/sub yet): the other classes are stored only.
+        let [normal, _, _] = config.output_buffer_limits();
+        self.output_hard_limit.store(normal.hard, Ordering::Relaxed);
+        self.output_soft_limit.store(normal.soft, Ordering::Relaxed);
+        self.output_soft_seconds
+            .store(normal.soft_seconds, Ordering::Relaxed);
     }
 
     /// The protocol limits for a parser.
@@ -68,6 +79,8 @@ pub struct Shared {
     unblocks: Mutex<HashMap<ClientId, Arc<Notify>>>,
     pub settings: LiveSettings,
     pub connections: AtomicUsize,
+    /// TLS handshakes under way (not yet counted in `connections`).
+    pub handshakes: AtomicUsize,
     /// Set to true once shutdown begins.
     shutdown: watch::Sender<bool>,
     /// Wakes clients waiting on a CLIENT PAUSE.
@@ -163,6 +176,9 @@ impl Shared {
 pub struct Bound {
     shared: Arc<Shared>,
     tcp: Vec<TcpListener>,
+    /// Listeners on `tls-port`, with the acceptor state they share.
+    tls: Vec<TcpListener>,
+    tls_state: Option<Arc<TlsState>>,
     unix: Option<(UnixListener, String)>,
 }
 
@@ -210,44 +226,15 @@ impl Bound {
         let port = config.get_i64("port") as u16;
         let mut tcp = Vec::new();
         if port != 0 || ephemeral_tcp {
-            let binds: Vec<String> = config
-                .get("bind")
-                .unwrap_or("")
-                .split_whitespace()
-                .map(String::from)
-                .collect();
-            let mut chosen_port = port;
-            for b in binds {
-                let (optional, host) = match b.strip_prefix('-') {
-                    Some(h) => (true, h.to_string()),
-                    None => (false, b.clone()),
-                };
-                let host = if host == "*" { "0.0.0.0".to_string() } else { host };
-                let addr: SocketAddr = match host.parse::<std::net::IpAddr>() {
-                    Ok(ip) => SocketAddr::new(ip, chosen_port),
-                    Err(_) => {
-                        return Err(io::Error::new(
-                            io::ErrorKind::InvalidInput,
-                            format!("Invalid bind address '{b}'"),
-                        ))
-                    }
-                };
-                match bind_tcp(addr).await {
-                    Ok(l) => {
-                        // With port 0 every address shares the port the first one was given.
-                        chosen_port = l.local_addr()?.port();
-                        tcp.push(l);
-                    }
-                    Err(e) if optional => tracing::debug!(%addr, error = %e, "optional bind address skipped"),
-                    Err(e) => {
-                        return Err(io::Error::new(
-                            e.kind(),
-                            format!("Could not create server TCP listening socket {addr}: {e}"),
-                        ))
-                    }
-                }
-            }
+            tcp = bind_all(&config, port).await?;
         }
+        let tls_port = config.get_i64("tls-port") as u16;
+        let (tls, tls_state) = if tls_port != 0 {
+            let state = TlsState::new(&config).map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+            (bind_all(&config, tls_port).await?, Some(Arc::new(state)))
+        } else {
+            (Vec::new(), None)
+        };
         let unix = match config.get("unixsocket") {
             Some(path) if !path.is_empty() => {
                 let _ = std::fs::remove_file(path);
@@ -281,7 +268,8 @@ impl Bound {
         };
         let settings = LiveSettings::default();
         settings.refresh(&config);
-        let core = Server::new(config, seed(), now_us() / 1000, process);
+        let mut core = Server::new(config, seed(), now_us() / 1000, process);
+        core.config_applier = Some(config_applier(tls_state.clone()));
         let (shutdown, _) = watch::channel(false);
         Ok(Bound {
             shared: Arc::new(Shared {
@@ -290,13 +278,24 @@ impl Bound {
                 unblocks: Mutex::new(HashMap::new()),
                 settings,
                 connections: AtomicUsize::new(0),
+                handshakes: AtomicUsize::new(0),
                 shutdown,
                 unpaused: Notify::new(),
                 pause_requested: std::sync::atomic::AtomicBool::new(false),
             }),
             tcp,
+            tls,
+            tls_state,
             unix,
         })
+    }
+
+    /// The TLS port actually bound (0 when TLS is off).
+    pub fn tls_port(&self) -> u16 {
+        self.tls
+            .first()
+            .and_then(|l| l.local_addr().ok())
+            .map_or(0, |a| a.port())
     }
 
     /// The TCP port actually bound (0 when TCP is disabled).
@@ -314,9 +313,20 @@ impl Bound {
 
     /// Serves until shutdown is requested (by SHUTDOWN or [`Shared::begin_shutdown`]).
     pub async fn run(self) {
-        let Bound { shared, tcp, unix } = self;
+        let Bound {
+            shared,
+            tcp,
+            tls,
+            tls_state,
+            unix,
+        } = self;
         for listener in tcp {
-            tokio::spawn(accept_tcp(listener, shared.clone()));
+            tokio::spawn(accept_tcp(listener, shared.clone(), None));
+        }
+        if let Some(state) = tls_state {
+            for listener in tls {
+                tokio::spawn(accept_tcp(listener, shared.clone(), Some(state.clone())));
+            }
         }
         let unix_path = unix.as_ref().map(|(_, p)| p.clone());
         if let Some((listener, _)) = unix {
@@ -334,6 +344,68 @@ impl Bound {
         }
         tracing::info!("keel is now ready to exit, bye bye...");
     }
+}
+
+#[cfg(not(madsim))]
+/// Binds `port` on every `bind` address. Addresses prefixed with `-` are optional; with port 0 every
+/// address shares the port the first one was given.
+async fn bind_all(config: &Config, port: u16) -> io::Result<Vec<TcpListener>> {
+    let mut tcp = Vec::new();
+    let binds: Vec<String> = config
+        .get("bind")
+        .unwrap_or("")
+        .split_whitespace()
+        .map(String::from)
+        .collect();
+    let mut chosen_port = port;
+    for b in binds {
+                let (optional, host) = match b.strip_prefix('-') {
+                    Some(h) => (true, h.to_string()),
+                    None => (false, b.clone()),
+                };
+                let host = if host == "*" { "0.0.0.0".to_string() } else { host };
+                let addr: SocketAddr = match host.parse::<std::net::IpAddr>() {
+                    Ok(ip) => SocketAddr::new(ip, chosen_port),
+                    Err(_) => {
+                        return Err(io::Error::new(
+                            io::ErrorKind::InvalidInput,
+                            format!("Invalid bind address '{b}'"),
+                        ))
+                    }
+                };
+                match bind_tcp(addr).await {
+                    Ok(l) => {
+                        // With port 0 every address shares the port the first one was given.
+                        chosen_port = l.local_addr()?.port();
+                        tcp.push(l);
+                    }
+                    Err(e) if optional => tracing::debug!(%addr, error = %e, "optional bind address skipped"),
+                    Err(e) => {
+                        return Err(io::Error::new(
+                            e.kind(),
+                            format!("Could not create server TCP listening socket {addr}: {e}"),
+                        ))
+                    }
+                }
+            }
+    Ok(tcp)
+}
+
+/// The hook `CONFIG SET` calls: reloads TLS when a `tls-*` parameter was set and TLS is on. With TLS
+/// off there is nothing to apply: `tls-port` is fixed at start-up, so the values are only stored.
+fn config_applier(tls_state: Option<Arc<TlsState>>) -> keel_core::netsec::ConfigApplier {
+    Box::new(move |config, names| {
+        let Some(first_tls) = names.iter().find(|n| n.starts_with("tls-")) else {
+            return Ok(());
+        };
+        let Some(state) = &tls_state else {
+            return Ok(());
+        };
+        state.reload(config).map_err(|e| {
+            tracing::warn!(error = %e, "Failed applying new TLS configuration; the previous one stays");
+            (*first_tls, tls::RELOAD_FAILED.to_string())
+        })
+    })
 }
 
 #[cfg(not(madsim))]
@@ -378,7 +450,8 @@ fn tcp_fd(_stream: &tokio::net::TcpStream) -> i64 {
     -1
 }
 
-async fn accept_tcp(listener: TcpListener, shared: Arc<Shared>) {
+/// Accepts connections on one listener; with `tls` each one first completes a TLS handshake.
+async fn accept_tcp(listener: TcpListener, shared: Arc<Shared>, tls: Option<Arc<TlsState>>) {
     let mut stop = shared.shutdown_signal();
     loop {
         tokio::select! {
@@ -388,7 +461,14 @@ async fn accept_tcp(listener: TcpListener, shared: Arc<Shared>) {
                     let local = stream.local_addr().map(|a| a.to_string()).unwrap_or_default();
                     let fd = tcp_fd(&stream);
                     let info = keel_core::ConnInfo { addr: peer.to_string(), laddr: local, fd, kind: keel_core::ConnKind::Tcp };
-                    tokio::spawn(conn::serve(stream, info, shared.clone()));
+                    match &tls {
+                        None => {
+                            tokio::spawn(conn::serve(stream, info, shared.clone()));
+                        }
+                        Some(state) => {
+                            tokio::spawn(serve_tls(stream, info, shared.clone(), state.acceptor()));
+                        }
+                    }
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "accept failed");
@@ -398,6 +478,32 @@ async fn accept_tcp(listener: TcpListener, shared: Arc<Shared>) {
             },
             _ = stop.changed() => return,
         }
+    }
+}
+
+/// Completes a TLS handshake within its deadline, then serves the connection. Handshakes under way are
+/// bounded by `maxclients` too, so a flood of clients that never finish one holds little.
+async fn serve_tls(
+    stream: tokio::net::TcpStream,
+    info: keel_core::ConnInfo,
+    shared: Arc<Shared>,
+    acceptor: tokio_rustls::TlsAcceptor,
+) {
+    let pending = shared.handshakes.fetch_add(1, Ordering::SeqCst) + 1;
+    let result = if pending > shared.settings.maxclients.load(Ordering::Relaxed) {
+        Err("too many TLS handshakes under way".to_string())
+    } else {
+        let limit = tls::handshake_timeout(shared.settings.timeout_s.load(Ordering::Relaxed));
+        match tokio::time::timeout(limit, acceptor.accept(stream)).await {
+            Ok(Ok(tls_stream)) => Ok(tls_stream),
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(_) => Err("TLS handshake timed out".to_string()),
+        }
+    };
+    shared.handshakes.fetch_sub(1, Ordering::SeqCst);
+    match result {
+        Ok(tls_stream) => conn::serve(tls_stream, info, shared).await,
+        Err(e) => tracing::debug!(client = %info.addr, error = %e, "Error accepting a client connection"),
     }
 }
 
