@@ -240,7 +240,9 @@ pub fn parse_output_buffer_limits(value: &str) -> Result<Vec<(usize, OutputBuffe
                 ))
             }
         };
-        let bad = || ConfigError::Invalid("Error in hard, soft or soft_seconds setting in buffer limit configuration.".into());
+        let bad = || {
+            ConfigError::Invalid("Error in hard, soft or soft_seconds setting in buffer limit configuration.".into())
+        };
         let hard = parse_memory(group[1]).filter(|n| *n >= 0).ok_or_else(bad)?;
         let soft = parse_memory(group[2]).filter(|n| *n >= 0).ok_or_else(bad)?;
         let soft_seconds = crate::types::number::parse_i64(group[3].as_bytes())
@@ -522,8 +524,12 @@ mod tests {
                 "Wrong number of arguments in buffer limit configuration.".into()
             ))
         );
-        assert!(c.set_runtime("client-output-buffer-limit", "master 1 2 3", false).is_err());
-        assert!(c.set_runtime("client-output-buffer-limit", "normal -1 2 3", false).is_err());
+        assert!(c
+            .set_runtime("client-output-buffer-limit", "master 1 2 3", false)
+            .is_err());
+        assert!(c
+            .set_runtime("client-output-buffer-limit", "normal -1 2 3", false)
+            .is_err());
         assert_eq!(c.get("replica-read-only"), Some("no"));
         assert_eq!(c.matching(b"*read-only").len(), 2);
     }

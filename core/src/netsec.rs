@@ -52,10 +52,7 @@ impl Server {
         // The acl work replaces this with "the default user has no password"; until then `requirepass`
         // is the only way to set one.
         let password_set = !self.config.get("requirepass").unwrap_or("").is_empty();
-        self.config.get_bool("protected-mode")
-            && !password_set
-            && info.kind == ConnKind::Tcp
-            && !is_local_client(info)
+        self.config.get_bool("protected-mode") && !password_set && info.kind == ConnKind::Tcp && !is_local_client(info)
     }
 
     /// Renames command `from` to `to` (`to` empty: the command is removed), as the configuration

@@ -6,11 +6,12 @@
 //! query buffer limit, the idle `timeout`, the output buffer limits, and protocol errors (answered,
 //! then the connection is closed).
 //!
-//! Pending output is bounded however a client behaves: a batch runs in slices of at most
-//! [`OUTPUT_SLICE`] bytes of replies (plus the one reply that crosses it), each written before the next
-//! slice runs, so a client that pipelines without reading stalls its own batch instead of growing a
-//! buffer. While it stalls, `client-output-buffer-limit` (normal class) applies: pending bytes above
-//! the hard limit close the connection at once, above the soft limit for its seconds too.
+//! Pending output is bounded however a client behaves: a batch runs in slices, each written before the
+//! next slice runs, so a client that pipelines without reading stalls its own batch instead of growing
+//! a buffer. A slice ends after the reply that takes it past [`OUTPUT_SLICE`] bytes or, when the normal
+//! class of `client-output-buffer-limit` sets limits, past the larger limit: like the reference
+//! server, keel lets replies pile up to the limits, then pending bytes above the hard limit close the
+//! connection at once, and above the soft limit for longer than its seconds too.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -89,6 +90,8 @@ where
     let mut batch = CommandBatch::new();
     let mut out: Vec<u8> = Vec::with_capacity(READ_CHUNK);
     let mut unaccounted_input: u64 = 0;
+    // When the client's pending output went above the soft limit (reset when it drops back).
+    let mut soft_since: Option<tokio::time::Instant> = None;
 
     loop {
         if buf.capacity() - buf.len() < READ_CHUNK / 4 {
@@ -132,10 +135,16 @@ where
                 flow
             };
             if !out.is_empty() {
-                if write_replies(&mut stream, &out, &shared, &killed, &mut stop, handle.id).await.is_err() {
+                let mut w = Writer {
+                    shared: &shared,
+                    killed: &killed,
+                    stop: &mut stop,
+                    client: handle.id,
+                    soft_since: &mut soft_since,
+                };
+                if w.write(&mut stream, &mut out, 0).await.is_err() {
                     break;
                 }
-                out.clear();
             }
             if flow == Flow::Close {
                 break;
@@ -185,6 +194,7 @@ where
                 wait_while_paused(&shared, &batch).await;
             }
             // The batch runs in slices so that pending replies stay bounded (see the module comment).
+            let (slice, keep) = output_slice(&shared);
             let mut next = 0;
             while next < batch.len() {
                 // The core lock is held in this block only, so the future stays `Send`.
@@ -196,8 +206,7 @@ where
                     core.clients_query_buf(handle, buf.len());
                     #[cfg(not(feature = "planted-stale-read"))]
                     {
-                        (flow, next) =
-                            core.execute_batch_bounded(handle, &batch, next, now_us(), &mut out, OUTPUT_SLICE);
+                        (flow, next) = core.execute_batch_bounded(handle, &batch, next, now_us(), &mut out, slice);
                     }
                     #[cfg(feature = "planted-stale-read")]
                     {
@@ -224,11 +233,19 @@ where
                     tokio::time::sleep(sleep).await;
                 }
                 if next < batch.len() {
-                    if write_replies(&mut stream, &out, &shared, &killed, &mut stop, handle.id).await.is_err() {
+                    // Written down to what the limits allow to wait, so a client that does not read
+                    // reaches them (with no limits: written in full).
+                    let mut w = Writer {
+                        shared: &shared,
+                        killed: &killed,
+                        stop: &mut stop,
+                        client: handle.id,
+                        soft_since: &mut soft_since,
+                    };
+                    if w.write(&mut stream, &mut out, keep).await.is_err() {
                         gone = true;
                         break;
                     }
-                    out.clear();
                 }
             }
             batch.clear();
@@ -243,12 +260,15 @@ where
             flow = Flow::Close;
         }
         if !out.is_empty() {
-            if write_replies(&mut stream, &out, &shared, &killed, &mut stop, handle.id).await.is_err() {
+            let mut w = Writer {
+                shared: &shared,
+                killed: &killed,
+                stop: &mut stop,
+                client: handle.id,
+                soft_since: &mut soft_since,
+            };
+            if w.write(&mut stream, &mut out, 0).await.is_err() {
                 break;
-            }
-            out.clear();
-            if out.capacity() > 4 * READ_CHUNK {
-                out.shrink_to(READ_CHUNK);
             }
         }
         if flow == Flow::Close {
@@ -267,66 +287,103 @@ where
     shared.connections.fetch_sub(1, Ordering::SeqCst);
 }
 
-/// Writes `out` to the client and flushes it (free on a plain socket; TLS and the simulator's TCP send on
-/// flush), enforcing the output buffer limits while the client does not read: pending bytes above the
-/// hard limit end the connection at once, above the soft limit for longer than its seconds too. Also
-/// ends early when the client is killed or the server shuts down, so a client that never reads cannot
-/// hold its task.
-async fn write_replies<S>(
-    stream: &mut S,
-    out: &[u8],
-    shared: &Shared,
-    killed: &Notify,
-    stop: &mut watch::Receiver<bool>,
+/// How many reply bytes a batch slice may gather before they are written, and how many may stay
+/// unwritten when the next slice runs: [`OUTPUT_SLICE`] and none without limits; with limits, just past
+/// the larger one and that limit, so a client that does not read reaches it (see the module comment).
+fn output_slice(shared: &Shared) -> (usize, usize) {
+    let hard = shared.settings.output_hard_limit.load(Ordering::Relaxed);
+    let soft = shared.settings.output_soft_limit.load(Ordering::Relaxed);
+    let limit = usize::try_from(hard.max(soft)).unwrap_or(usize::MAX);
+    if limit == 0 {
+        (OUTPUT_SLICE, 0)
+    } else {
+        (limit.saturating_add(1).max(OUTPUT_SLICE), limit)
+    }
+}
+
+/// Writes a connection's replies, enforcing its output buffer limits.
+struct Writer<'a> {
+    shared: &'a Shared,
+    killed: &'a Notify,
+    stop: &'a mut watch::Receiver<bool>,
     client: keel_core::ClientId,
-) -> Result<(), WriteEnd>
-where
-    S: AsyncWrite + Unpin,
-{
-    let mut written = 0;
-    let mut soft_since: Option<tokio::time::Instant> = None;
-    loop {
-        let pending = (out.len() - written) as u64;
-        let hard = shared.settings.output_hard_limit.load(Ordering::Relaxed);
-        let soft = shared.settings.output_soft_limit.load(Ordering::Relaxed);
-        let over_limit = || {
-            tracing::warn!(
-                client,
-                pending,
-                "Client closed for overcoming of output buffer limits."
-            );
-            WriteEnd::OverLimit
-        };
-        if hard > 0 && pending > hard {
-            return Err(over_limit());
+    /// When pending output went above the soft limit; kept across calls while it stays above.
+    soft_since: &'a mut Option<tokio::time::Instant>,
+}
+
+impl Writer<'_> {
+    /// Writes `out` until at most `keep` bytes of it are left (removing what was written), flushing
+    /// when all of it went out (free on a plain socket; TLS and the simulator's TCP send on flush).
+    /// While the client does not read, pending bytes above the hard limit end the connection at once,
+    /// above the soft limit for longer than its seconds too. Also ends when the client is killed or
+    /// the server shuts down, so a client that never reads cannot hold its task.
+    async fn write<S>(&mut self, stream: &mut S, out: &mut Vec<u8>, keep: usize) -> Result<(), WriteEnd>
+    where
+        S: AsyncWrite + Unpin,
+    {
+        let mut written = 0;
+        let result = self.write_from(stream, out, &mut written, keep).await;
+        out.drain(..written);
+        if out.capacity() > 4 * READ_CHUNK && out.len() < READ_CHUNK {
+            out.shrink_to(READ_CHUNK);
         }
-        // How long the client may still stay above the soft limit.
-        let soft_wait = if soft > 0 && pending > soft {
-            let since = *soft_since.get_or_insert_with(tokio::time::Instant::now);
-            let allowed = Duration::from_secs(shared.settings.output_soft_seconds.load(Ordering::Relaxed));
-            match allowed.checked_sub(since.elapsed()) {
-                Some(left) => left,
-                None => return Err(over_limit()),
-            }
-        } else {
-            soft_since = None;
-            NO_IDLE_LIMIT
-        };
-        if written == out.len() {
-            return tokio::select! {
-                r = stream.flush() => r.map_err(|_| WriteEnd::Gone),
-                _ = killed.notified() => Err(WriteEnd::Gone),
-                _ = stop.changed() => Err(WriteEnd::Gone),
+        result
+    }
+
+    async fn write_from<S>(
+        &mut self,
+        stream: &mut S,
+        out: &[u8],
+        written: &mut usize,
+        keep: usize,
+    ) -> Result<(), WriteEnd>
+    where
+        S: AsyncWrite + Unpin,
+    {
+        let settings = &self.shared.settings;
+        loop {
+            let pending = (out.len() - *written) as u64;
+            let hard = settings.output_hard_limit.load(Ordering::Relaxed);
+            let soft = settings.output_soft_limit.load(Ordering::Relaxed);
+            let client = self.client;
+            let over_limit = || {
+                tracing::warn!(client, pending, "Client closed for overcoming of output buffer limits.");
+                WriteEnd::OverLimit
             };
-        }
-        tokio::select! {
-            r = stream.write(&out[written..]) => match r {
-                Ok(0) | Err(_) => return Err(WriteEnd::Gone),
-                Ok(n) => written += n,
-            },
-            _ = tokio::time::sleep(soft_wait) => return Err(over_limit()),
-            _ = killed.notified() => return Err(WriteEnd::Gone),
-            _ = stop.changed() => return Err(WriteEnd::Gone),
+            if hard > 0 && pending > hard {
+                return Err(over_limit());
+            }
+            // How long the client may still stay above the soft limit.
+            let soft_wait = if soft > 0 && pending > soft {
+                let since = *self.soft_since.get_or_insert_with(tokio::time::Instant::now);
+                let allowed = Duration::from_secs(settings.output_soft_seconds.load(Ordering::Relaxed));
+                match allowed.checked_sub(since.elapsed()) {
+                    Some(left) => left,
+                    None => return Err(over_limit()),
+                }
+            } else {
+                *self.soft_since = None;
+                NO_IDLE_LIMIT
+            };
+            if pending == 0 {
+                return tokio::select! {
+                    r = stream.flush() => r.map_err(|_| WriteEnd::Gone),
+                    _ = self.killed.notified() => Err(WriteEnd::Gone),
+                    _ = self.stop.changed() => Err(WriteEnd::Gone),
+                };
+            }
+            if pending <= keep as u64 {
+                return Ok(());
+            }
+            tokio::select! {
+                r = stream.write(&out[*written..]) => match r {
+                    Ok(0) | Err(_) => return Err(WriteEnd::Gone),
+                    Ok(n) => *written += n,
+                },
+                _ = tokio::time::sleep(soft_wait) => return Err(over_limit()),
+                _ = self.killed.notified() => return Err(WriteEnd::Gone),
+                _ = self.stop.changed() => return Err(WriteEnd::Gone),
+            }
         }
     }
 }

@@ -57,8 +57,7 @@ impl LiveSettings {
         let [normal, _, _] = config.output_buffer_limits();
         self.output_hard_limit.store(normal.hard, Ordering::Relaxed);
         self.output_soft_limit.store(normal.soft, Ordering::Relaxed);
-        self.output_soft_seconds
-            .store(normal.soft_seconds, Ordering::Relaxed);
+        self.output_soft_seconds.store(normal.soft_seconds, Ordering::Relaxed);
     }
 
     /// The protocol limits for a parser.
@@ -359,35 +358,35 @@ async fn bind_all(config: &Config, port: u16) -> io::Result<Vec<TcpListener>> {
         .collect();
     let mut chosen_port = port;
     for b in binds {
-                let (optional, host) = match b.strip_prefix('-') {
-                    Some(h) => (true, h.to_string()),
-                    None => (false, b.clone()),
-                };
-                let host = if host == "*" { "0.0.0.0".to_string() } else { host };
-                let addr: SocketAddr = match host.parse::<std::net::IpAddr>() {
-                    Ok(ip) => SocketAddr::new(ip, chosen_port),
-                    Err(_) => {
-                        return Err(io::Error::new(
-                            io::ErrorKind::InvalidInput,
-                            format!("Invalid bind address '{b}'"),
-                        ))
-                    }
-                };
-                match bind_tcp(addr).await {
-                    Ok(l) => {
-                        // With port 0 every address shares the port the first one was given.
-                        chosen_port = l.local_addr()?.port();
-                        tcp.push(l);
-                    }
-                    Err(e) if optional => tracing::debug!(%addr, error = %e, "optional bind address skipped"),
-                    Err(e) => {
-                        return Err(io::Error::new(
-                            e.kind(),
-                            format!("Could not create server TCP listening socket {addr}: {e}"),
-                        ))
-                    }
-                }
+        let (optional, host) = match b.strip_prefix('-') {
+            Some(h) => (true, h.to_string()),
+            None => (false, b.clone()),
+        };
+        let host = if host == "*" { "0.0.0.0".to_string() } else { host };
+        let addr: SocketAddr = match host.parse::<std::net::IpAddr>() {
+            Ok(ip) => SocketAddr::new(ip, chosen_port),
+            Err(_) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!("Invalid bind address '{b}'"),
+                ))
             }
+        };
+        match bind_tcp(addr).await {
+            Ok(l) => {
+                // With port 0 every address shares the port the first one was given.
+                chosen_port = l.local_addr()?.port();
+                tcp.push(l);
+            }
+            Err(e) if optional => tracing::debug!(%addr, error = %e, "optional bind address skipped"),
+            Err(e) => {
+                return Err(io::Error::new(
+                    e.kind(),
+                    format!("Could not create server TCP listening socket {addr}: {e}"),
+                ))
+            }
+        }
+    }
     Ok(tcp)
 }
 

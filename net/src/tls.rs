@@ -133,7 +133,11 @@ fn protocol_versions(text: &str) -> Result<Vec<&'static SupportedProtocolVersion
         match word.to_ascii_lowercase().as_str() {
             "tlsv1.2" => versions.push(&rustls::version::TLS12),
             "tlsv1.3" => versions.push(&rustls::version::TLS13),
-            "tlsv1" | "tlsv1.1" => return Err(format!("tls-protocols: {word} is not supported (use TLSv1.2 or TLSv1.3)")),
+            "tlsv1" | "tlsv1.1" => {
+                return Err(format!(
+                    "tls-protocols: {word} is not supported (use TLSv1.2 or TLSv1.3)"
+                ))
+            }
             _ => {
                 return Err(format!(
                     "Invalid tls-protocols specified: '{word}'. Use a combination of 'TLSv1.2' and 'TLSv1.3'."
@@ -148,17 +152,38 @@ fn protocol_versions(text: &str) -> Result<Vec<&'static SupportedProtocolVersion
 const TLS13_NAMES: &[(&str, CipherSuite)] = &[
     ("TLS_AES_256_GCM_SHA384", CipherSuite::TLS13_AES_256_GCM_SHA384),
     ("TLS_AES_128_GCM_SHA256", CipherSuite::TLS13_AES_128_GCM_SHA256),
-    ("TLS_CHACHA20_POLY1305_SHA256", CipherSuite::TLS13_CHACHA20_POLY1305_SHA256),
+    (
+        "TLS_CHACHA20_POLY1305_SHA256",
+        CipherSuite::TLS13_CHACHA20_POLY1305_SHA256,
+    ),
 ];
 
 /// TLS 1.2 suites by their OpenSSL names (`tls-ciphers`).
 const TLS12_NAMES: &[(&str, CipherSuite)] = &[
-    ("ECDHE-ECDSA-AES256-GCM-SHA384", CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384),
-    ("ECDHE-ECDSA-AES128-GCM-SHA256", CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256),
-    ("ECDHE-ECDSA-CHACHA20-POLY1305", CipherSuite::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256),
-    ("ECDHE-RSA-AES256-GCM-SHA384", CipherSuite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384),
-    ("ECDHE-RSA-AES128-GCM-SHA256", CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256),
-    ("ECDHE-RSA-CHACHA20-POLY1305", CipherSuite::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256),
+    (
+        "ECDHE-ECDSA-AES256-GCM-SHA384",
+        CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+    ),
+    (
+        "ECDHE-ECDSA-AES128-GCM-SHA256",
+        CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+    ),
+    (
+        "ECDHE-ECDSA-CHACHA20-POLY1305",
+        CipherSuite::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+    ),
+    (
+        "ECDHE-RSA-AES256-GCM-SHA384",
+        CipherSuite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+    ),
+    (
+        "ECDHE-RSA-AES128-GCM-SHA256",
+        CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+    ),
+    (
+        "ECDHE-RSA-CHACHA20-POLY1305",
+        CipherSuite::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+    ),
 ];
 
 /// The cipher suites to offer. `tls-ciphersuites` (TLS 1.3) must name only known suites, in order of
@@ -256,11 +281,19 @@ mod tests {
         assert!(protocol_versions("TLSv1.1").is_err());
         let s = cipher_suites("TLS_CHACHA20_POLY1305_SHA256", "").unwrap();
         assert_eq!(s[0].suite(), CipherSuite::TLS13_CHACHA20_POLY1305_SHA256);
-        assert_eq!(s.iter().filter(|s| matches!(s, rustls::SupportedCipherSuite::Tls13(_))).count(), 1);
+        assert_eq!(
+            s.iter()
+                .filter(|s| matches!(s, rustls::SupportedCipherSuite::Tls13(_)))
+                .count(),
+            1
+        );
         assert!(cipher_suites("BOGUS", "").is_err());
         let s = cipher_suites("", "HIGH:!aNULL:ECDHE-RSA-AES128-GCM-SHA256").unwrap();
         assert_eq!(s.len(), 4);
-        assert_eq!(cipher_suites("", "DEFAULT").unwrap().len(), ring::ALL_CIPHER_SUITES.len());
+        assert_eq!(
+            cipher_suites("", "DEFAULT").unwrap().len(),
+            ring::ALL_CIPHER_SUITES.len()
+        );
     }
 
     #[test]

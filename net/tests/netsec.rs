@@ -30,9 +30,7 @@ fn connect_from(source: &str, port: u16) -> TcpStream {
     let stream = runtime.block_on(async {
         let socket = tokio::net::TcpSocket::new_v4()?;
         socket.bind(SocketAddr::new(source.parse().expect("ip"), 0))?;
-        socket
-            .connect(SocketAddr::new(source.parse().expect("ip"), port))
-            .await
+        socket.connect(SocketAddr::new(source.parse().expect("ip"), port)).await
     });
     let stream = stream.expect("connect").into_std().expect("std stream");
     stream.set_nonblocking(false).unwrap();

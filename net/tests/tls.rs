@@ -224,7 +224,10 @@ fn assert_clients_return_to(server: &TestServer, expected: u64) {
         if now == expected {
             return;
         }
-        assert!(Instant::now() < deadline, "connected_clients stays at {now}, expected {expected}");
+        assert!(
+            Instant::now() < deadline,
+            "connected_clients stays at {now}, expected {expected}"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -258,7 +261,10 @@ fn redis_cli_over_tls_and_plain_side_by_side() {
     assert_eq!(command(&mut plain(&server), "GET k").unwrap(), "$8");
     // Without --tls, redis-cli speaks plaintext to the TLS port and gets no answer.
     let (_, out, err) = redis_cli(&["-h", "127.0.0.1", "-p", &port, "PING"]);
-    assert!(!out.contains("PONG"), "plaintext PING answered on the TLS port: {out} {err}");
+    assert!(
+        !out.contains("PONG"),
+        "plaintext PING answered on the TLS port: {out} {err}"
+    );
 }
 
 #[test]
@@ -275,22 +281,34 @@ fn mutual_tls_yes_requires_a_client_certificate() {
 
     // Without a certificate the server aborts the handshake; the client sees it at its first read at
     // the latest (under TLS 1.3 its own side of the handshake completes first).
-    let refused = connect(server.tls_port(), client_config(&ca.cert, None))
-        .and_then(|mut s| command(&mut s, "PING"));
+    let refused = connect(server.tls_port(), client_config(&ca.cert, None)).and_then(|mut s| command(&mut s, "PING"));
     assert!(refused.is_err(), "a client without certificate was served: {refused:?}");
 
     // A certificate from another CA is refused too.
     let other = Ca::new(&dir, "other");
     let stranger = other.sign(&dir, "stranger", false);
-    let refused = connect(server.tls_port(), client_config(&ca.cert, Some(&stranger)))
-        .and_then(|mut s| command(&mut s, "PING"));
-    assert!(refused.is_err(), "a client with a foreign certificate was served: {refused:?}");
+    let refused =
+        connect(server.tls_port(), client_config(&ca.cert, Some(&stranger))).and_then(|mut s| command(&mut s, "PING"));
+    assert!(
+        refused.is_err(),
+        "a client with a foreign certificate was served: {refused:?}"
+    );
 
     // redis-cli with a certificate works.
     let port = server.tls_port().to_string();
     let (ok, out, err) = redis_cli(&[
-        "--tls", "--cacert", &ca.cert, "--cert", &client_cert.cert, "--key", &client_cert.key, "-h", "127.0.0.1",
-        "-p", &port, "PING",
+        "--tls",
+        "--cacert",
+        &ca.cert,
+        "--cert",
+        &client_cert.cert,
+        "--key",
+        &client_cert.key,
+        "-h",
+        "127.0.0.1",
+        "-p",
+        &port,
+        "PING",
     ]);
     assert!(ok && out == "PONG", "redis-cli with a client certificate: {out} {err}");
 
@@ -313,9 +331,12 @@ fn mutual_tls_optional_accepts_both() {
     // A certificate that does not verify is still refused.
     let other = Ca::new(&dir, "other");
     let stranger = other.sign(&dir, "stranger", false);
-    let refused = connect(server.tls_port(), client_config(&ca.cert, Some(&stranger)))
-        .and_then(|mut s| command(&mut s, "PING"));
-    assert!(refused.is_err(), "optional mode served a certificate that does not verify");
+    let refused =
+        connect(server.tls_port(), client_config(&ca.cert, Some(&stranger))).and_then(|mut s| command(&mut s, "PING"));
+    assert!(
+        refused.is_err(),
+        "optional mode served a certificate that does not verify"
+    );
 }
 
 #[test]
@@ -329,7 +350,9 @@ fn clients_refuse_a_wrong_ca_or_an_expired_certificate() {
     let server = start(&good, &ca, "no", &[]);
     let baseline = connected_clients(&server);
     let wrong_ca = connect(server.tls_port(), client_config(&other.cert, None));
-    let err = wrong_ca.err().expect("a client trusting another CA must refuse the server");
+    let err = wrong_ca
+        .err()
+        .expect("a client trusting another CA must refuse the server");
     assert!(err.to_string().contains("UnknownIssuer"), "unexpected error: {err}");
     let port = server.tls_port().to_string();
     let (ok, out, _) = redis_cli(&["--tls", "--cacert", &other.cert, "-h", "127.0.0.1", "-p", &port, "PING"]);
@@ -345,7 +368,10 @@ fn clients_refuse_a_wrong_ca_or_an_expired_certificate() {
     let err = connect(server.tls_port(), client_config(&ca.cert, None))
         .err()
         .expect("a client must refuse an expired server certificate");
-    assert!(err.to_string().contains("certificate expired"), "unexpected error: {err}");
+    assert!(
+        err.to_string().contains("certificate expired"),
+        "unexpected error: {err}"
+    );
     let port = server.tls_port().to_string();
     let (ok, out, _) = redis_cli(&["--tls", "--cacert", &ca.cert, "-h", "127.0.0.1", "-p", &port, "PING"]);
     assert!(!ok || out != "PONG", "redis-cli accepted an expired certificate");
@@ -364,9 +390,7 @@ fn plaintext_and_silent_clients_on_the_tls_port_are_closed() {
     raw.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
     raw.write_all(b"*1\r\n$4\r\nPING\r\n").unwrap();
     let mut got = Vec::new();
-    let closed = raw.read_to_end(&mut got).is_ok()
-        || got.is_empty()
-        || matches!(got.first(), Some(0x15));
+    let closed = raw.read_to_end(&mut got).is_ok() || got.is_empty() || matches!(got.first(), Some(0x15));
     assert!(closed, "plaintext client not closed");
     assert!(
         got.is_empty() || got[0] == 0x15,
@@ -385,7 +409,10 @@ fn plaintext_and_silent_clients_on_the_tls_port_are_closed() {
         matches!(n, Ok(0)) || matches!(&n, Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset),
         "silent client not closed: {n:?}"
     );
-    assert!(started.elapsed() < IO_TIMEOUT, "closed only by the client's own timeout");
+    assert!(
+        started.elapsed() < IO_TIMEOUT,
+        "closed only by the client's own timeout"
+    );
 
     let mut ok = connect(server.tls_port(), client_config(&ca.cert, None)).expect("good client");
     assert_eq!(command(&mut ok, "PING").unwrap(), "+PONG");
@@ -416,7 +443,10 @@ fn config_set_reloads_certificates_and_keeps_the_old_ones_on_failure() {
     assert_eq!(command(&mut admin, "CONFIG GET tls-cert-file").unwrap(), "*2");
     let mut rest = [0u8; 512];
     let n = admin.read(&mut rest).unwrap();
-    assert!(String::from_utf8_lossy(&rest[..n]).contains(&old.cert), "tls-cert-file changed after a failed load");
+    assert!(
+        String::from_utf8_lossy(&rest[..n]).contains(&old.cert),
+        "tls-cert-file changed after a failed load"
+    );
     let mut still = connect(server.tls_port(), client_config(&old_ca.cert, None)).expect("old cert after failure");
     assert_eq!(command(&mut still, "PING").unwrap(), "+PONG");
 
@@ -443,7 +473,17 @@ fn tls_settings_are_checked_at_start_and_on_config_set() {
     let dir = Scratch::new();
     let ca = Ca::new(&dir, "ca");
     let cert = ca.sign(&dir, "server", false);
-    let server = start(&cert, &ca, "no", &["--tls-protocols", "TLSv1.3", "--tls-ciphersuites", "TLS_AES_256_GCM_SHA384"]);
+    let server = start(
+        &cert,
+        &ca,
+        "no",
+        &[
+            "--tls-protocols",
+            "TLSv1.3",
+            "--tls-ciphersuites",
+            "TLS_AES_256_GCM_SHA384",
+        ],
+    );
     let mut s = connect(server.tls_port(), client_config(&ca.cert, None)).expect("TLS 1.3 client");
     assert_eq!(s.conn.protocol_version(), Some(rustls::ProtocolVersion::TLSv1_3));
     assert_eq!(
@@ -479,8 +519,15 @@ fn tls_settings_are_checked_at_start_and_on_config_set() {
     // A missing key stops start-up.
     let port = free_port().to_string();
     let missing = Path::new(&dir.0).join("missing.key").display().to_string();
-    let err = TestServer::start(&["--tls-port", &port, "--tls-cert-file", &cert.cert, "--tls-key-file", &missing])
-        .err()
-        .expect("start-up must fail without a key");
+    let err = TestServer::start(&[
+        "--tls-port",
+        &port,
+        "--tls-cert-file",
+        &cert.cert,
+        "--tls-key-file",
+        &missing,
+    ])
+    .err()
+    .expect("start-up must fail without a key");
     assert!(err.to_string().contains("missing.key"), "{err}");
 }
