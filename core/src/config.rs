@@ -223,7 +223,7 @@ pub struct OutputBufferLimit {
 /// server's reasons for refusing a value. `replica` names the `slave` class.
 pub fn parse_output_buffer_limits(value: &str) -> Result<Vec<(usize, OutputBufferLimit)>, ConfigError> {
     let words: Vec<&str> = value.split_whitespace().collect();
-    if words.len() % 4 != 0 {
+    if !words.len().is_multiple_of(4) {
         return Err(ConfigError::Invalid(
             "Wrong number of arguments in buffer limit configuration.".into(),
         ));

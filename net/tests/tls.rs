@@ -350,9 +350,7 @@ fn clients_refuse_a_wrong_ca_or_an_expired_certificate() {
     let server = start(&good, &ca, "no", &[]);
     let baseline = connected_clients(&server);
     let wrong_ca = connect(server.tls_port(), client_config(&other.cert, None));
-    let err = wrong_ca
-        .err()
-        .expect("a client trusting another CA must refuse the server");
+    let err = wrong_ca.expect_err("a client trusting another CA must refuse the server");
     assert!(err.to_string().contains("UnknownIssuer"), "unexpected error: {err}");
     let port = server.tls_port().to_string();
     let (ok, out, _) = redis_cli(&["--tls", "--cacert", &other.cert, "-h", "127.0.0.1", "-p", &port, "PING"]);
@@ -366,8 +364,7 @@ fn clients_refuse_a_wrong_ca_or_an_expired_certificate() {
 
     let server = start(&expired, &ca, "no", &[]);
     let err = connect(server.tls_port(), client_config(&ca.cert, None))
-        .err()
-        .expect("a client must refuse an expired server certificate");
+        .expect_err("a client must refuse an expired server certificate");
     assert!(
         err.to_string().contains("certificate expired"),
         "unexpected error: {err}"
