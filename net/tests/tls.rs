@@ -528,3 +528,78 @@ fn tls_settings_are_checked_at_start_and_on_config_set() {
     .expect("start-up must fail without a key");
     assert!(err.to_string().contains("missing.key"), "{err}");
 }
+
+/// The TCP ports process `pid` listens on, from its descriptors and `/proc/<pid>/net/tcp{,6}`.
+fn tcp_listen_ports(pid: u32) -> Vec<u16> {
+    let inodes: Vec<String> = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .map(|dir| {
+            dir.filter_map(|e| std::fs::read_link(e.ok()?.path()).ok())
+                .filter_map(|t| {
+                    let t = t.to_string_lossy().into_owned();
+                    Some(t.strip_prefix("socket:[")?.strip_suffix(']')?.to_string())
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut ports = Vec::new();
+    for table in ["tcp", "tcp6"] {
+        let text = std::fs::read_to_string(format!("/proc/{pid}/net/{table}")).unwrap_or_default();
+        for row in text.lines().skip(1) {
+            let f: Vec<&str> = row.split_whitespace().collect();
+            // local_address is field 1 (hex ADDR:PORT), st field 3 (0A = LISTEN), inode field 9.
+            if f.len() > 9 && f[3] == "0A" && inodes.iter().any(|i| i == f[9]) {
+                if let Some(port) = f[1].rsplit(':').next().and_then(|p| u16::from_str_radix(p, 16).ok()) {
+                    ports.push(port);
+                }
+            }
+        }
+    }
+    ports
+}
+
+/// Kills the child process when dropped, also when the test panics.
+struct Child(std::process::Child);
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn keel_server_serves_tls_only_with_port_0() {
+    let dir = Scratch::new();
+    let ca = Ca::new(&dir, "ca");
+    let cert = ca.sign(&dir, "server", false);
+    let port = free_port();
+    let child = Command::new(env!("CARGO_BIN_EXE_keel-server"))
+        .args(["--port", "0", "--bind", "127.0.0.1", "--tls-port", &port.to_string()])
+        .args([
+            "--tls-cert-file",
+            &cert.cert,
+            "--tls-key-file",
+            &cert.key,
+            "--tls-auth-clients",
+            "no",
+        ])
+        .env("KEEL_LOG", "error")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn keel-server");
+    let mut child = Child(child);
+    let deadline = Instant::now() + IO_TIMEOUT;
+    let mut stream = loop {
+        if let Ok(Some(status)) = child.0.try_wait() {
+            panic!("keel-server exited: {status}");
+        }
+        match connect(port, client_config(&ca.cert, None)) {
+            Ok(s) => break s,
+            Err(e) => assert!(Instant::now() < deadline, "TLS port never answered: {e}"),
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(command(&mut stream, "PING").unwrap(), "+PONG");
+    assert_eq!(tcp_listen_ports(child.0.id()), vec![port], "only the TLS port listens");
+}
