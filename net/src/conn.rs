@@ -366,7 +366,10 @@ impl Writer<'_> {
                 NO_IDLE_LIMIT
             };
             if pending == 0 {
+                // Biased: a kill or shutdown only cuts a write short that cannot proceed, so the
+                // replies of a batch that killed its own client (CLIENT KILL) still go out.
                 return tokio::select! {
+                    biased;
                     r = stream.flush() => r.map_err(|_| WriteEnd::Gone),
                     _ = self.killed.notified() => Err(WriteEnd::Gone),
                     _ = self.stop.changed() => Err(WriteEnd::Gone),
@@ -376,6 +379,7 @@ impl Writer<'_> {
                 return Ok(());
             }
             tokio::select! {
+                biased;
                 r = stream.write(&out[*written..]) => match r {
                     Ok(0) | Err(_) => return Err(WriteEnd::Gone),
                     Ok(n) => *written += n,

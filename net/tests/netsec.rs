@@ -163,3 +163,16 @@ fn rename_command_moves_and_disables_commands() {
         .expect("renaming onto an existing command stops start-up");
     assert!(err.to_string().contains("Target command name already exists"), "{err}");
 }
+
+#[test]
+fn a_client_that_kills_itself_still_gets_the_reply() {
+    // Writes give way to CLIENT KILL only when they cannot proceed: the killing command's own reply
+    // goes out, then the connection closes and later commands do not run (as on the reference server).
+    let server = start(&[]);
+    for _ in 0..20 {
+        let mut s = connect_from("127.0.0.1", server.port());
+        let me = s.local_addr().unwrap();
+        s.write_all(format!("CLIENT KILL {me}\r\nPING\r\n").as_bytes()).unwrap();
+        assert_eq!(read_to_close(&mut s), "+OK\r\n");
+    }
+}
