@@ -345,7 +345,6 @@ impl Bound {
     }
 }
 
-#[cfg(not(madsim))]
 /// Binds `port` on every `bind` address. Addresses prefixed with `-` are optional; with port 0 every
 /// address shares the port the first one was given.
 async fn bind_all(config: &Config, port: u16) -> io::Result<Vec<TcpListener>> {
