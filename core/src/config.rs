@@ -186,7 +186,7 @@ pub static PARAMS: &[Param] = &[
         Kind::OutputBufferLimits,
         "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60",
     ),
-    immutable(p("tls-port", Kind::Int { min: 0, max: 65535 }, "0")),
+    p("tls-port", Kind::Int { min: 0, max: 65535 }, "0"),
     p("tls-cert-file", Kind::Str, ""),
     p("tls-key-file", Kind::Str, ""),
     p("tls-key-file-pass", Kind::Str, ""),

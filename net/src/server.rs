@@ -8,8 +8,8 @@
 use std::collections::HashMap;
 use std::io;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::atomic::{AtomicU16, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use keel_core::{ClientId, Config, Effect, Limits, MemoryFigures, ProcessInfo, Server};
@@ -80,6 +80,11 @@ pub struct Shared {
     pub connections: AtomicUsize,
     /// TLS handshakes under way (not yet counted in `connections`).
     pub handshakes: AtomicUsize,
+    /// The acceptor state of the TLS listeners (None while TLS is off), the port they listen on, and
+    /// their generation: TLS accept loops stop when it changes (`CONFIG SET tls-port`).
+    tls: Mutex<Option<Arc<TlsState>>>,
+    tls_port: AtomicU16,
+    tls_generation: watch::Sender<u64>,
     /// Set to true once shutdown begins.
     shutdown: watch::Sender<bool>,
     /// Wakes clients waiting on a CLIENT PAUSE.
@@ -130,6 +135,55 @@ impl Shared {
         self.shutdown.subscribe()
     }
 
+    /// The TLS port listened on now (0 while TLS is off).
+    pub fn tls_port(&self) -> u16 {
+        self.tls_port.load(Ordering::Relaxed)
+    }
+
+    fn tls_state(&self) -> Option<Arc<TlsState>> {
+        self.tls.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Applies `CONFIG SET tls-port`: builds the TLS configuration and binds the new port first, and
+    /// only if both work stops the old listeners (established connections stay) and serves the new
+    /// port. Port 0 turns TLS off. Errors are the reference's `CONFIG SET` reasons (details logged).
+    fn move_tls_port(self: &Arc<Self>, config: &Config) -> Result<(), String> {
+        let port = config.get_i64("tls-port") as u16;
+        if port != 0 && port == self.tls_port() {
+            return match self.tls_state() {
+                Some(state) => state.reload(config).map_err(|e| {
+                    tracing::warn!(error = %e, "Failed applying new TLS configuration; the previous one stays");
+                    tls::RELOAD_FAILED.to_string()
+                }),
+                None => Ok(()),
+            };
+        }
+        let (state, listeners) = if port == 0 {
+            (None, Vec::new())
+        } else {
+            let state = TlsState::new(config).map_err(|e| {
+                tracing::warn!(error = %e, "Failed applying new TLS configuration; the previous one stays");
+                tls::RELOAD_FAILED.to_string()
+            })?;
+            let listeners = bind_now(config, port).map_err(|e| {
+                tracing::warn!(error = %e, port, "Could not create TLS listening socket");
+                "Unable to listen on this port. Check server logs.".to_string()
+            })?;
+            (Some(Arc::new(state)), listeners)
+        };
+        self.tls_generation.send_modify(|g| *g += 1);
+        *self.tls.lock().unwrap_or_else(|p| p.into_inner()) = state.clone();
+        self.tls_port
+            .store(if state.is_some() { port } else { 0 }, Ordering::Relaxed);
+        if let Some(state) = state {
+            for listener in listeners {
+                let generation = self.tls_generation.subscribe();
+                tokio::spawn(accept_tcp(listener, self.clone(), Some((state.clone(), generation))));
+            }
+        }
+        Ok(())
+    }
+
     /// Starts shutting down.
     pub fn begin_shutdown(&self) {
         self.shutdown.send_replace(true);
@@ -175,9 +229,8 @@ impl Shared {
 pub struct Bound {
     shared: Arc<Shared>,
     tcp: Vec<TcpListener>,
-    /// Listeners on `tls-port`, with the acceptor state they share.
+    /// Listeners on `tls-port` (their acceptor state is in `Shared`).
     tls: Vec<TcpListener>,
-    tls_state: Option<Arc<TlsState>>,
     unix: Option<(UnixListener, String)>,
 }
 
@@ -268,23 +321,28 @@ impl Bound {
         let settings = LiveSettings::default();
         settings.refresh(&config);
         let mut core = Server::new(config, seed(), now_us() / 1000, process);
-        core.config_applier = Some(config_applier(tls_state.clone()));
         let (shutdown, _) = watch::channel(false);
+        let tls_port = tls.first().and_then(|l| l.local_addr().ok()).map_or(0, |a| a.port());
         Ok(Bound {
-            shared: Arc::new(Shared {
-                core: Mutex::new(core),
-                kills: Mutex::new(HashMap::new()),
-                unblocks: Mutex::new(HashMap::new()),
-                settings,
-                connections: AtomicUsize::new(0),
-                handshakes: AtomicUsize::new(0),
-                shutdown,
-                unpaused: Notify::new(),
-                pause_requested: std::sync::atomic::AtomicBool::new(false),
+            shared: Arc::new_cyclic(|weak| {
+                core.config_applier = Some(config_applier(weak.clone()));
+                Shared {
+                    core: Mutex::new(core),
+                    kills: Mutex::new(HashMap::new()),
+                    unblocks: Mutex::new(HashMap::new()),
+                    settings,
+                    connections: AtomicUsize::new(0),
+                    handshakes: AtomicUsize::new(0),
+                    tls: Mutex::new(tls_state),
+                    tls_port: AtomicU16::new(tls_port),
+                    tls_generation: watch::channel(0).0,
+                    shutdown,
+                    unpaused: Notify::new(),
+                    pause_requested: std::sync::atomic::AtomicBool::new(false),
+                }
             }),
             tcp,
             tls,
-            tls_state,
             unix,
         })
     }
@@ -312,19 +370,14 @@ impl Bound {
 
     /// Serves until shutdown is requested (by SHUTDOWN or [`Shared::begin_shutdown`]).
     pub async fn run(self) {
-        let Bound {
-            shared,
-            tcp,
-            tls,
-            tls_state,
-            unix,
-        } = self;
+        let Bound { shared, tcp, tls, unix } = self;
         for listener in tcp {
             tokio::spawn(accept_tcp(listener, shared.clone(), None));
         }
-        if let Some(state) = tls_state {
+        if let Some(state) = shared.tls_state() {
             for listener in tls {
-                tokio::spawn(accept_tcp(listener, shared.clone(), Some(state.clone())));
+                let generation = shared.tls_generation.subscribe();
+                tokio::spawn(accept_tcp(listener, shared.clone(), Some((state.clone(), generation))));
             }
         }
         let unix_path = unix.as_ref().map(|(_, p)| p.clone());
@@ -389,14 +442,53 @@ async fn bind_all(config: &Config, port: u16) -> io::Result<Vec<TcpListener>> {
     Ok(tcp)
 }
 
-/// The hook `CONFIG SET` calls: reloads TLS when a `tls-*` parameter was set and TLS is on. With TLS
-/// off there is nothing to apply: `tls-port` is fixed at start-up, so the values are only stored.
-fn config_applier(tls_state: Option<Arc<TlsState>>) -> keel_core::netsec::ConfigApplier {
+/// Binds `port` (not 0) on every `bind` address right away, from inside the runtime (`CONFIG SET
+/// tls-port`). Optional (`-`) addresses that fail are skipped.
+#[cfg(not(madsim))]
+fn bind_now(config: &Config, port: u16) -> io::Result<Vec<TcpListener>> {
+    let mut listeners = Vec::new();
+    for b in config.get("bind").unwrap_or("").split_whitespace() {
+        let (optional, host) = match b.strip_prefix('-') {
+            Some(h) => (true, h),
+            None => (false, b),
+        };
+        let host = if host == "*" { "0.0.0.0" } else { host };
+        let ip: std::net::IpAddr = host
+            .parse()
+            .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, format!("Invalid bind address '{b}'")))?;
+        let bound = std::net::TcpListener::bind(SocketAddr::new(ip, port))
+            .and_then(|l| l.set_nonblocking(true).map(|_| l))
+            .and_then(TcpListener::from_std);
+        match bound {
+            Ok(l) => listeners.push(l),
+            Err(_) if optional => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(listeners)
+}
+
+/// The simulator cannot turn a standard listener into a simulated one: moving `tls-port` at run time is
+/// refused there.
+#[cfg(madsim)]
+fn bind_now(_config: &Config, _port: u16) -> io::Result<Vec<TcpListener>> {
+    Err(io::Error::other("moving tls-port at run time is not simulated"))
+}
+
+/// The hook `CONFIG SET` calls for `tls-*` parameters: moves the TLS port when `tls-port` was set, else
+/// reloads the TLS configuration if TLS is on (with TLS off the values are only stored).
+fn config_applier(shared: Weak<Shared>) -> keel_core::netsec::ConfigApplier {
     Box::new(move |config, names| {
         let Some(first_tls) = names.iter().find(|n| n.starts_with("tls-")) else {
             return Ok(());
         };
-        let Some(state) = &tls_state else {
+        let Some(shared) = shared.upgrade() else {
+            return Ok(());
+        };
+        if names.contains(&"tls-port") {
+            return shared.move_tls_port(config).map_err(|e| ("tls-port", e));
+        }
+        let Some(state) = shared.tls_state() else {
             return Ok(());
         };
         state.reload(config).map_err(|e| {
@@ -448,11 +540,17 @@ fn tcp_fd(_stream: &tokio::net::TcpStream) -> i64 {
     -1
 }
 
-/// Accepts connections on one listener; with `tls` each one first completes a TLS handshake.
-async fn accept_tcp(listener: TcpListener, shared: Arc<Shared>, tls: Option<Arc<TlsState>>) {
+/// Accepts connections on one listener; with `tls` each one first completes a TLS handshake, and the
+/// loop ends when the TLS generation changes (the port moved).
+async fn accept_tcp(listener: TcpListener, shared: Arc<Shared>, tls: Option<(Arc<TlsState>, watch::Receiver<u64>)>) {
     let mut stop = shared.shutdown_signal();
+    let (tls, mut generation) = match tls {
+        Some((state, generation)) => (Some(state), Some(generation)),
+        None => (None, None),
+    };
     loop {
         tokio::select! {
+            _ = async { match generation.as_mut() { Some(g) => g.changed().await, None => std::future::pending().await } } => return,
             accepted = listener.accept() => match accepted {
                 Ok((stream, peer)) => {
                     let _ = stream.set_nodelay(true);

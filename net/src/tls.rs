@@ -1,5 +1,6 @@
 //! TLS for client connections: turns keel's `tls-*` parameters into a rustls server configuration,
-//! swaps it in when `CONFIG SET` changes them, and runs each handshake under a deadline.
+//! swaps it in when `CONFIG SET` changes them, and bounds each handshake's duration. (The listeners
+//! themselves, and moving them on `CONFIG SET tls-port`, belong to `server.rs`.)
 //!
 //! Owns certificate and key loading, protocol and cipher-suite selection and client-certificate
 //! verification. Never parses requests or touches the core's data: once the handshake is done the

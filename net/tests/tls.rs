@@ -603,3 +603,53 @@ fn keel_server_serves_tls_only_with_port_0() {
     assert_eq!(command(&mut stream, "PING").unwrap(), "+PONG");
     assert_eq!(tcp_listen_ports(child.0.id()), vec![port], "only the TLS port listens");
 }
+
+#[test]
+fn config_set_tls_port_moves_the_listener() {
+    let dir = Scratch::new();
+    let ca = Ca::new(&dir, "ca");
+    let cert = ca.sign(&dir, "server", false);
+    let server = start(&cert, &ca, "no", &[]);
+    let old_port = server.tls_port();
+    let mut admin = plain(&server);
+    let mut established = connect(old_port, client_config(&ca.cert, None)).expect("old port");
+
+    // A port in use (the plain one): the reference's error, and TLS stays where it was.
+    let busy = format!("CONFIG SET tls-port {}", server.port());
+    assert_eq!(
+        command(&mut admin, &busy).unwrap(),
+        "-ERR CONFIG SET failed (possibly related to argument 'tls-port') - Unable to listen on this port. Check server logs."
+    );
+    assert!(connect(old_port, client_config(&ca.cert, None)).is_ok());
+
+    let new_port = free_port();
+    assert_eq!(
+        command(&mut admin, &format!("CONFIG SET tls-port {new_port}")).unwrap(),
+        "+OK"
+    );
+    let mut moved = connect(new_port, client_config(&ca.cert, None)).expect("new port");
+    assert_eq!(command(&mut moved, "PING").unwrap(), "+PONG");
+    assert!(
+        connect(old_port, client_config(&ca.cert, None)).is_err(),
+        "the old TLS port still accepts"
+    );
+    // Connections made before the move stay.
+    assert_eq!(command(&mut established, "PING").unwrap(), "+PONG");
+    assert_eq!(server.shared().tls_port(), new_port);
+
+    // Port 0 turns TLS off; TLS settings are then only stored.
+    assert_eq!(command(&mut admin, "CONFIG SET tls-port 0").unwrap(), "+OK");
+    assert!(connect(new_port, client_config(&ca.cert, None)).is_err());
+    assert_eq!(
+        command(&mut admin, "CONFIG SET tls-cert-file /nonexistent/keel.crt").unwrap(),
+        "+OK"
+    );
+    // Turning it on again with files that do not load fails and leaves it off.
+    let again = format!("CONFIG SET tls-port {new_port}");
+    assert_eq!(
+        command(&mut admin, &again).unwrap(),
+        "-ERR CONFIG SET failed (possibly related to argument 'tls-port') - Unable to update TLS configuration. Check server logs."
+    );
+    assert_eq!(server.shared().tls_port(), 0);
+    assert_eq!(command(&mut moved, "PING").unwrap(), "+PONG");
+}
