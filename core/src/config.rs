@@ -23,6 +23,9 @@ pub enum Kind {
     Str,
     /// Several space-separated words (`bind`, `save`), kept as one normalized string.
     List,
+    /// `client-output-buffer-limit`: `<class> <hard> <soft> <soft-seconds>` groups; a value names some
+    /// classes and the others keep their limits.
+    OutputBufferLimits,
 }
 
 /// A parameter's description.
@@ -173,7 +176,89 @@ pub static PARAMS: &[Param] = &[
     alias(p("replica-read-only", Kind::Bool, "yes"), "slave-read-only"),
     immutable(p("io-threads", Kind::Int { min: 1, max: 128 }, "1")),
     p("latency-tracking", Kind::Bool, "yes"),
+    // netsec: TLS, protected mode's password check, MODULE gating and client output limits. The shell
+    // acts on these (net/src/tls.rs, net/src/conn.rs); `requirepass` only tells protected mode whether a
+    // password is set here.
+    p("requirepass", Kind::Str, ""),
+    immutable(p("enable-module-command", Kind::Enum(YES_NO_LOCAL), "no")),
+    p(
+        "client-output-buffer-limit",
+        Kind::OutputBufferLimits,
+        "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60",
+    ),
+    p("tls-port", Kind::Int { min: 0, max: 65535 }, "0"),
+    p("tls-cert-file", Kind::Str, ""),
+    p("tls-key-file", Kind::Str, ""),
+    p("tls-key-file-pass", Kind::Str, ""),
+    p("tls-client-cert-file", Kind::Str, ""),
+    p("tls-client-key-file", Kind::Str, ""),
+    p("tls-client-key-file-pass", Kind::Str, ""),
+    p("tls-dh-params-file", Kind::Str, ""),
+    p("tls-ca-cert-file", Kind::Str, ""),
+    p("tls-ca-cert-dir", Kind::Str, ""),
+    p("tls-auth-clients", Kind::Enum(&["no", "yes", "optional"]), "yes"),
+    p("tls-protocols", Kind::Str, ""),
+    p("tls-ciphers", Kind::Str, ""),
+    p("tls-ciphersuites", Kind::Str, ""),
+    p("tls-prefer-server-ciphers", Kind::Bool, "no"),
+    p("tls-session-caching", Kind::Bool, "yes"),
+    p("tls-session-cache-size", Kind::Int { min: 0, max: INT_MAX }, "20480"),
+    p("tls-session-cache-timeout", Kind::Int { min: 0, max: INT_MAX }, "300"),
+    p("tls-replication", Kind::Bool, "no"),
+    p("tls-cluster", Kind::Bool, "no"),
 ];
+
+/// The client classes `client-output-buffer-limit` knows, in the order it lists them.
+pub const OUTPUT_BUFFER_CLASSES: [&str; 3] = ["normal", "slave", "pubsub"];
+
+/// One class's output buffer limits, in bytes and seconds (0 = no limit).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct OutputBufferLimit {
+    pub hard: u64,
+    pub soft: u64,
+    pub soft_seconds: u64,
+}
+
+/// Parses `client-output-buffer-limit` groups into (class index, limit) pairs, with the reference
+/// server's reasons for refusing a value. `replica` names the `slave` class.
+pub fn parse_output_buffer_limits(value: &str) -> Result<Vec<(usize, OutputBufferLimit)>, ConfigError> {
+    let words: Vec<&str> = value.split_whitespace().collect();
+    if !words.len().is_multiple_of(4) {
+        return Err(ConfigError::Invalid(
+            "Wrong number of arguments in buffer limit configuration.".into(),
+        ));
+    }
+    let mut out = Vec::new();
+    for group in words.chunks(4) {
+        let class = match group[0].to_ascii_lowercase().as_str() {
+            "normal" => 0,
+            "slave" | "replica" => 1,
+            "pubsub" => 2,
+            _ => {
+                return Err(ConfigError::Invalid(
+                    "Invalid client class specified in buffer limit configuration.".into(),
+                ))
+            }
+        };
+        let bad = || {
+            ConfigError::Invalid("Error in hard, soft or soft_seconds setting in buffer limit configuration.".into())
+        };
+        let hard = parse_memory(group[1]).filter(|n| *n >= 0).ok_or_else(bad)?;
+        let soft = parse_memory(group[2]).filter(|n| *n >= 0).ok_or_else(bad)?;
+        let soft_seconds = crate::types::number::parse_i64(group[3].as_bytes())
+            .filter(|n| *n >= 0)
+            .ok_or_else(bad)?;
+        out.push((
+            class,
+            OutputBufferLimit {
+                hard: hard as u64,
+                soft: soft as u64,
+                soft_seconds: soft_seconds as u64,
+            },
+        ));
+    }
+    Ok(out)
+}
 
 /// Why a value was refused, in the words `CONFIG SET` and the config loader use.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -206,6 +291,9 @@ pub struct Config {
     values: Vec<String>,
     /// Cached from `maxmemory-policy`: true for the LFU policies (read on every key access).
     lfu_policy: bool,
+    /// `rename-command FROM TO` lines of the configuration file, in order (`TO` empty: removed). Not a
+    /// parameter: `CONFIG GET` does not show them. The server applies them when it starts.
+    pub command_renames: Vec<(String, String)>,
 }
 
 impl Default for Config {
@@ -213,6 +301,7 @@ impl Default for Config {
         Config {
             values: PARAMS.iter().map(|p| p.default.to_string()).collect(),
             lfu_policy: false,
+            command_renames: Vec::new(),
         }
     }
 }
@@ -296,6 +385,15 @@ impl Config {
             }
             Kind::Str => Ok(value.to_string()),
             Kind::List => Ok(value.split_whitespace().collect::<Vec<_>>().join(" ")),
+            Kind::OutputBufferLimits => {
+                // Normalized to the groups given (merged with the other classes when stored).
+                let groups = parse_output_buffer_limits(value)?;
+                Ok(groups
+                    .iter()
+                    .map(|(c, l)| format!("{} {} {} {}", OUTPUT_BUFFER_CLASSES[*c], l.hard, l.soft, l.soft_seconds))
+                    .collect::<Vec<_>>()
+                    .join(" "))
+            }
         }
     }
 
@@ -310,7 +408,31 @@ impl Config {
         if PARAMS[index].name == "maxmemory-policy" {
             self.lfu_policy = value.ends_with("lfu");
         }
+        if let Kind::OutputBufferLimits = PARAMS[index].kind {
+            // The classes not named keep their limits.
+            let mut all = self.output_buffer_limits();
+            for (class, limit) in parse_output_buffer_limits(&value).unwrap_or_default() {
+                all[class] = limit;
+            }
+            self.values[index] = all
+                .iter()
+                .zip(OUTPUT_BUFFER_CLASSES)
+                .map(|(l, c)| format!("{c} {} {} {}", l.hard, l.soft, l.soft_seconds))
+                .collect::<Vec<_>>()
+                .join(" ");
+            return;
+        }
         self.values[index] = value;
+    }
+
+    /// The output buffer limits of each class, in [`OUTPUT_BUFFER_CLASSES`] order.
+    pub fn output_buffer_limits(&self) -> [OutputBufferLimit; 3] {
+        let mut all = [OutputBufferLimit::default(); 3];
+        let current = self.get("client-output-buffer-limit").unwrap_or("");
+        for (class, limit) in parse_output_buffer_limits(current).unwrap_or_default() {
+            all[class] = limit;
+        }
+        all
     }
 
     /// True when an LFU eviction policy is configured (keys then track access frequency, not recency).
@@ -390,6 +512,24 @@ mod tests {
         assert_eq!(c.get("unixsocketperm"), Some("770"));
         assert!(c.set_startup("unixsocketperm", "778").is_err());
         c.set_runtime("slave-read-only", "no", false).unwrap();
+        c.set_runtime("client-output-buffer-limit", "NORMAL 1kb 2 3 replica 4 5 6", false)
+            .unwrap();
+        assert_eq!(
+            c.get("client-output-buffer-limit"),
+            Some("normal 1024 2 3 slave 4 5 6 pubsub 33554432 8388608 60")
+        );
+        assert_eq!(
+            c.set_runtime("client-output-buffer-limit", "normal 1 2", false),
+            Err(ConfigError::Invalid(
+                "Wrong number of arguments in buffer limit configuration.".into()
+            ))
+        );
+        assert!(c
+            .set_runtime("client-output-buffer-limit", "master 1 2 3", false)
+            .is_err());
+        assert!(c
+            .set_runtime("client-output-buffer-limit", "normal -1 2 3", false)
+            .is_err());
         assert_eq!(c.get("replica-read-only"), Some("no"));
         assert_eq!(c.matching(b"*read-only").len(), 2);
     }

@@ -101,6 +101,8 @@ pub struct Server {
     /// Changes to the data since the last successful snapshot (`rdb_changes_since_last_save`, save
     /// points): one per key a command changed, and every key a flush removed.
     pub dirty: u64,
+    /// The shell's hook for settings it applies itself (TLS certificates); see `netsec`.
+    pub config_applier: Option<crate::netsec::ConfigApplier>,
     /// The time of the command running now, in Unix ms.
     now_ms: i64,
 }
@@ -130,13 +132,18 @@ impl Server {
                 char::from_digit(n as u32, 16).unwrap_or('0')
             })
             .collect();
+        let mut registry = Registry::new();
+        for (from, to) in &config.command_renames {
+            // The configuration loader checked each line against a fresh registry, in order.
+            let _ = registry.rename(from, to);
+        }
         Server {
             dbs,
             config,
             clients: Clients::default(),
             stats: Stats::default(),
             rng,
-            registry: Registry::new(),
+            registry,
             effects: Vec::new(),
             process,
             memory: MemoryFigures::default(),
@@ -148,6 +155,7 @@ impl Server {
             watches: Watches::default(),
             blocked: BlockedClients::default(),
             dirty: 0,
+            config_applier: None,
             now_ms,
         }
     }
@@ -190,19 +198,38 @@ impl Server {
         now_us: i64,
         out: &mut Vec<u8>,
     ) -> Flow {
-        for (i, argv) in batch.iter().enumerate() {
+        self.execute_batch_bounded(handle, batch, 0, now_us, out, usize::MAX).0
+    }
+
+    /// Like [`Server::execute_batch`], but starts at command `start` and stops once `out` holds
+    /// `stop_at` bytes or more, so the shell can write the replies before running the rest (pending
+    /// output stays bounded however many commands a client pipelines). Returns the flow and the index
+    /// of the first command not run (the batch's length when all ran or the flow is not `Continue`).
+    pub fn execute_batch_bounded(
+        &mut self,
+        handle: ClientHandle,
+        batch: &CommandBatch,
+        start: usize,
+        now_us: i64,
+        out: &mut Vec<u8>,
+        stop_at: usize,
+    ) -> (Flow, usize) {
+        for (i, argv) in batch.iter().enumerate().skip(start) {
             match self.execute(handle, argv, now_us, out) {
                 Flow::Continue => {}
-                Flow::Close => return Flow::Close,
+                Flow::Close => return (Flow::Close, batch.len()),
                 Flow::Blocked => {
                     // The rest of the read runs once the client is unblocked.
                     let rest = batch.iter().skip(i + 1).map(|a| a.to_vec()).collect();
                     self.blocked.set_deferred(handle.id, rest);
-                    return Flow::Blocked;
+                    return (Flow::Blocked, batch.len());
                 }
             }
+            if out.len() >= stop_at {
+                return (Flow::Continue, i + 1);
+            }
         }
-        Flow::Continue
+        (Flow::Continue, batch.len())
     }
 
     /// Runs commands left over from a read after a blocked client is unblocked; like

@@ -108,6 +108,10 @@ pub fn apply(config: &mut Config, text: &str) -> Result<(), LoadError> {
         if values.is_empty() {
             return Err(fail("wrong number of arguments".into()));
         }
+        if name.eq_ignore_ascii_case("rename-command") {
+            rename_command(config, values).map_err(fail)?;
+            continue;
+        }
         let value = values.join(" ");
         match config.set_startup(name, &value) {
             Ok(()) => {}
@@ -115,6 +119,21 @@ pub fn apply(config: &mut Config, text: &str) -> Result<(), LoadError> {
             Err(e) => return Err(fail(e.reason())),
         }
     }
+    Ok(())
+}
+
+/// `rename-command FROM TO`: checked against the commands as renamed so far (the reference's errors),
+/// then recorded for the server to apply at start-up.
+fn rename_command(config: &mut Config, values: &[String]) -> Result<(), String> {
+    let [from, to] = values else {
+        return Err("Bad directive or wrong number of arguments".into());
+    };
+    let mut registry = keel_core::commands::Registry::new();
+    for (f, t) in &config.command_renames {
+        let _ = registry.rename(f, t);
+    }
+    registry.rename(from, to).map_err(|e| e.reason().to_string())?;
+    config.command_renames.push((from.clone(), to.clone()));
     Ok(())
 }
 
@@ -157,6 +176,19 @@ mod tests {
         assert_eq!(e.text, "port abc");
         assert!(e.reason.contains("integer"));
         let e = apply(&mut c, "no-such-thing yes\n").unwrap_err();
+        assert_eq!(e.reason, "Bad directive or wrong number of arguments");
+    }
+
+    #[test]
+    fn rename_command_lines() {
+        let mut c = Config::default();
+        apply(&mut c, "rename-command FLUSHALL \"\"\nrename-command dbsize mydbsize\n").unwrap();
+        assert_eq!(c.command_renames.len(), 2);
+        let e = apply(&mut c, "rename-command flushall x\n").unwrap_err();
+        assert_eq!(e.reason, "No such command in rename-command");
+        let e = apply(&mut c, "rename-command get set\n").unwrap_err();
+        assert_eq!(e.reason, "Target command name already exists");
+        let e = apply(&mut c, "rename-command get\n").unwrap_err();
         assert_eq!(e.reason, "Bad directive or wrong number of arguments");
     }
 

@@ -2,8 +2,16 @@
 //!
 //! Owns the socket, the query buffer and the output buffer of one client. Every complete command in a
 //! read is parsed outside the core lock, executed under one lock acquisition, and all replies go out in
-//! one write. It enforces the per-connection limits: `maxclients` at accept, the query buffer limit,
-//! the idle `timeout`, and protocol errors (answered, then the connection is closed).
+//! one write. It enforces the per-connection limits: `maxclients` and protected mode at accept, the
+//! query buffer limit, the idle `timeout`, the output buffer limits, and protocol errors (answered,
+//! then the connection is closed).
+//!
+//! Pending output is bounded however a client behaves: a batch runs in slices, each written before the
+//! next slice runs, so a client that pipelines without reading stalls its own batch instead of growing
+//! a buffer. A slice ends after the reply that takes it past [`OUTPUT_SLICE`] bytes or, when the normal
+//! class of `client-output-buffer-limit` sets limits, past the larger limit: like the reference
+//! server, keel lets replies pile up to the limits, then pending bytes above the hard limit close the
+//! connection at once, and above the soft limit for longer than its seconds too.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -12,11 +20,24 @@ use std::time::Duration;
 use bytes::BytesMut;
 use keel_core::{CommandBatch, ConnInfo, Flow, Parser};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::sync::{watch, Notify};
 
 use crate::server::{now_us, Shared};
 
 /// Reads are made with at least this much free buffer space.
 const READ_CHUNK: usize = 16 * 1024;
+
+/// A batch stops running once this many reply bytes wait, and resumes after they are written.
+pub const OUTPUT_SLICE: usize = 64 * 1024;
+
+/// Why writing replies ended the connection.
+#[derive(Debug, PartialEq, Eq)]
+enum WriteEnd {
+    /// The peer is gone, the client was killed, or the server is shutting down.
+    Gone,
+    /// The client's pending output passed its limit.
+    OverLimit,
+}
 
 /// The idle wait when `timeout` is 0 (no limit).
 #[cfg(not(madsim))]
@@ -38,7 +59,25 @@ where
         let _ = stream.flush().await;
         return;
     }
-    let handle = shared.core().connect(info, now_us() / 1000);
+    let admitted = {
+        let mut core = shared.core();
+        if core.protected_mode_denies(&info) {
+            core.stats.rejected_connections += 1;
+            None
+        } else {
+            Some(core.connect(info.clone(), now_us() / 1000))
+        }
+    };
+    let Some(handle) = admitted else {
+        shared.connections.fetch_sub(1, Ordering::SeqCst);
+        tracing::debug!(client = %info.addr, "protected mode refused a remote client");
+        let _ = stream
+            .write_all(keel_core::netsec::PROTECTED_MODE_DENIED.as_bytes())
+            .await;
+        let _ = stream.flush().await;
+        let _ = stream.shutdown().await;
+        return;
+    };
     let killed = shared.register_kill(handle.id);
     let unblocked = shared.register_unblock(handle.id);
     // Set while the client waits in a blocking command (BLPOP...): none of its commands run meanwhile.
@@ -51,6 +90,8 @@ where
     let mut batch = CommandBatch::new();
     let mut out: Vec<u8> = Vec::with_capacity(READ_CHUNK);
     let mut unaccounted_input: u64 = 0;
+    // When the client's pending output went above the soft limit (reset when it drops back).
+    let mut soft_since: Option<tokio::time::Instant> = None;
 
     loop {
         if buf.capacity() - buf.len() < READ_CHUNK / 4 {
@@ -94,10 +135,16 @@ where
                 flow
             };
             if !out.is_empty() {
-                if stream.write_all(&out).await.is_err() || stream.flush().await.is_err() {
+                let mut w = Writer {
+                    shared: &shared,
+                    killed: &killed,
+                    stop: &mut stop,
+                    client: handle.id,
+                    soft_since: &mut soft_since,
+                };
+                if w.write(&mut stream, &mut out, 0).await.is_err() {
                     break;
                 }
-                out.clear();
             }
             if flow == Flow::Close {
                 break;
@@ -141,45 +188,70 @@ where
         parser.set_limits(shared.settings.limits());
         let parsed = parser.parse(&mut buf, &mut batch);
         let mut flow = Flow::Continue;
+        let mut gone = false;
         if !batch.is_empty() {
             if shared.pause_requested.load(Ordering::Relaxed) {
                 wait_while_paused(&shared, &batch).await;
             }
-            // The core lock is held in this block only, so the future stays `Send`.
-            #[cfg_attr(not(madsim), allow(unused_variables))]
-            let sleep = {
-                let mut core = shared.core();
-                // Input bytes are counted under the lock the batch takes anyway.
-                core.stats.net_input_bytes += std::mem::take(&mut unaccounted_input);
-                core.clients_query_buf(handle, buf.len());
-                #[cfg(not(feature = "planted-stale-read"))]
-                {
-                    flow = core.execute_batch(handle, &batch, now_us(), &mut out);
-                }
-                #[cfg(feature = "planted-stale-read")]
-                {
-                    flow = planted::execute_batch(&mut core, handle, &batch, now_us(), &mut out);
-                }
-                let effects = core.take_effects();
-                let sleep = if effects.is_empty() {
-                    Duration::ZERO
-                } else {
-                    shared.apply_effects(effects, &core)
+            // The batch runs in slices so that pending replies stay bounded (see the module comment).
+            let (slice, keep) = output_slice(&shared);
+            let mut next = 0;
+            while next < batch.len() {
+                // The core lock is held in this block only, so the future stays `Send`.
+                #[cfg_attr(not(madsim), allow(unused_variables))]
+                let sleep = {
+                    let mut core = shared.core();
+                    // Input bytes are counted under the lock the batch takes anyway.
+                    core.stats.net_input_bytes += std::mem::take(&mut unaccounted_input);
+                    core.clients_query_buf(handle, buf.len());
+                    #[cfg(not(feature = "planted-stale-read"))]
+                    {
+                        (flow, next) = core.execute_batch_bounded(handle, &batch, next, now_us(), &mut out, slice);
+                    }
+                    #[cfg(feature = "planted-stale-read")]
+                    {
+                        flow = planted::execute_batch(&mut core, handle, &batch, now_us(), &mut out);
+                        next = batch.len();
+                    }
+                    let effects = core.take_effects();
+                    let sleep = if effects.is_empty() {
+                        Duration::ZERO
+                    } else {
+                        shared.apply_effects(effects, &core)
+                    };
+                    #[cfg(not(madsim))]
+                    if !sleep.is_zero() {
+                        // DEBUG SLEEP stalls the whole server, as the reference server's single thread does.
+                        tokio::task::block_in_place(|| std::thread::sleep(sleep));
+                    }
+                    sleep
                 };
-                #[cfg(not(madsim))]
+                // The simulator has no `block_in_place` (and a blocking sleep would not move simulated
+                // time): there DEBUG SLEEP only delays this client's replies.
+                #[cfg(madsim)]
                 if !sleep.is_zero() {
-                    // DEBUG SLEEP stalls the whole server, as the reference server's single thread does.
-                    tokio::task::block_in_place(|| std::thread::sleep(sleep));
+                    tokio::time::sleep(sleep).await;
                 }
-                sleep
-            };
-            // The simulator has no `block_in_place` (and a blocking sleep would not move simulated
-            // time): there DEBUG SLEEP only delays this client's replies.
-            #[cfg(madsim)]
-            if !sleep.is_zero() {
-                tokio::time::sleep(sleep).await;
+                if next < batch.len() {
+                    // Written down to what the limits allow to wait, so a client that does not read
+                    // reaches them (with no limits: written in full).
+                    let mut w = Writer {
+                        shared: &shared,
+                        killed: &killed,
+                        stop: &mut stop,
+                        client: handle.id,
+                        soft_since: &mut soft_since,
+                    };
+                    if w.write(&mut stream, &mut out, keep).await.is_err() {
+                        gone = true;
+                        break;
+                    }
+                }
             }
             batch.clear();
+        }
+        if gone {
+            break;
         }
         if let Err(e) = parsed {
             if flow == Flow::Continue {
@@ -188,13 +260,15 @@ where
             flow = Flow::Close;
         }
         if !out.is_empty() {
-            // Flushing is free on a plain socket; buffered streams (the simulator's TCP) send on flush.
-            if stream.write_all(&out).await.is_err() || stream.flush().await.is_err() {
+            let mut w = Writer {
+                shared: &shared,
+                killed: &killed,
+                stop: &mut stop,
+                client: handle.id,
+                soft_since: &mut soft_since,
+            };
+            if w.write(&mut stream, &mut out, 0).await.is_err() {
                 break;
-            }
-            out.clear();
-            if out.capacity() > 4 * READ_CHUNK {
-                out.shrink_to(READ_CHUNK);
             }
         }
         if flow == Flow::Close {
@@ -211,6 +285,111 @@ where
     core.disconnect(handle);
     drop(core);
     shared.connections.fetch_sub(1, Ordering::SeqCst);
+}
+
+/// How many reply bytes a batch slice may gather before they are written, and how many may stay
+/// unwritten when the next slice runs: [`OUTPUT_SLICE`] and none without limits; with limits, just past
+/// the larger one and that limit, so a client that does not read reaches it (see the module comment).
+fn output_slice(shared: &Shared) -> (usize, usize) {
+    let hard = shared.settings.output_hard_limit.load(Ordering::Relaxed);
+    let soft = shared.settings.output_soft_limit.load(Ordering::Relaxed);
+    let limit = usize::try_from(hard.max(soft)).unwrap_or(usize::MAX);
+    if limit == 0 {
+        (OUTPUT_SLICE, 0)
+    } else {
+        (limit.saturating_add(1).max(OUTPUT_SLICE), limit)
+    }
+}
+
+/// Writes a connection's replies, enforcing its output buffer limits.
+struct Writer<'a> {
+    shared: &'a Shared,
+    killed: &'a Notify,
+    stop: &'a mut watch::Receiver<bool>,
+    client: keel_core::ClientId,
+    /// When pending output went above the soft limit; kept across calls while it stays above.
+    soft_since: &'a mut Option<tokio::time::Instant>,
+}
+
+impl Writer<'_> {
+    /// Writes `out` until at most `keep` bytes of it are left (removing what was written), flushing
+    /// when all of it went out (free on a plain socket; TLS and the simulator's TCP send on flush).
+    /// While the client does not read, pending bytes above the hard limit end the connection at once,
+    /// above the soft limit for longer than its seconds too. Also ends when the client is killed or
+    /// the server shuts down, so a client that never reads cannot hold its task.
+    async fn write<S>(&mut self, stream: &mut S, out: &mut Vec<u8>, keep: usize) -> Result<(), WriteEnd>
+    where
+        S: AsyncWrite + Unpin,
+    {
+        let mut written = 0;
+        let result = self.write_from(stream, out, &mut written, keep).await;
+        out.drain(..written);
+        if out.capacity() > 4 * READ_CHUNK && out.len() < READ_CHUNK {
+            out.shrink_to(READ_CHUNK);
+        }
+        result
+    }
+
+    async fn write_from<S>(
+        &mut self,
+        stream: &mut S,
+        out: &[u8],
+        written: &mut usize,
+        keep: usize,
+    ) -> Result<(), WriteEnd>
+    where
+        S: AsyncWrite + Unpin,
+    {
+        let settings = &self.shared.settings;
+        loop {
+            let pending = (out.len() - *written) as u64;
+            let hard = settings.output_hard_limit.load(Ordering::Relaxed);
+            let soft = settings.output_soft_limit.load(Ordering::Relaxed);
+            let client = self.client;
+            let over_limit = || {
+                tracing::warn!(client, pending, "Client closed for overcoming of output buffer limits.");
+                WriteEnd::OverLimit
+            };
+            if hard > 0 && pending > hard {
+                return Err(over_limit());
+            }
+            // How long the client may still stay above the soft limit.
+            let soft_wait = if soft > 0 && pending > soft {
+                let since = *self.soft_since.get_or_insert_with(tokio::time::Instant::now);
+                let allowed = Duration::from_secs(settings.output_soft_seconds.load(Ordering::Relaxed));
+                match allowed.checked_sub(since.elapsed()) {
+                    Some(left) => left,
+                    None => return Err(over_limit()),
+                }
+            } else {
+                *self.soft_since = None;
+                NO_IDLE_LIMIT
+            };
+            if pending == 0 {
+                // Biased: a kill or shutdown only cuts a write short that cannot proceed, so the
+                // replies of a batch that killed its own client (CLIENT KILL) still go out.
+                return tokio::select! {
+                    biased;
+                    r = stream.flush() => r.map_err(|_| WriteEnd::Gone),
+                    _ = self.killed.notified() => Err(WriteEnd::Gone),
+                    _ = self.stop.changed() => Err(WriteEnd::Gone),
+                };
+            }
+            if pending <= keep as u64 {
+                return Ok(());
+            }
+            tokio::select! {
+                biased;
+                r = stream.write(&out[*written..]) => match r {
+                    Ok(0) | Err(_) => return Err(WriteEnd::Gone),
+                    Ok(n) => *written += n,
+                },
+                _ = tokio::time::sleep(soft_wait) => return Err(over_limit()),
+                _ = self.killed.notified() => return Err(WriteEnd::Gone),
+                _ = self.stop.changed() => return Err(WriteEnd::Gone),
+            }
+        }
+    }
 }
 
 /// Holds a batch while `CLIENT PAUSE` is in force for it: every command under `ALL`, write commands

@@ -9,6 +9,7 @@ pub mod config_file;
 pub mod conn;
 pub mod server;
 pub mod storage;
+pub mod tls;
 
 pub use server::{Bound, Shared};
 
@@ -29,6 +30,7 @@ mod test_server {
     /// ephemeral loopback port unless the arguments say otherwise, and stops when dropped.
     pub struct TestServer {
         port: u16,
+        tls_port: u16,
         shared: Arc<Shared>,
         thread: Option<JoinHandle<()>>,
     }
@@ -45,12 +47,14 @@ mod test_server {
                 .build()?;
             let bound = runtime.block_on(Bound::bind_with(config, None, true))?;
             let port = bound.port();
+            let tls_port = bound.tls_port();
             let shared = bound.shared();
             let thread = std::thread::Builder::new()
                 .name("keel-test-server".into())
                 .spawn(move || runtime.block_on(bound.run()))?;
             Ok(TestServer {
                 port,
+                tls_port,
                 shared,
                 thread: Some(thread),
             })
@@ -59,6 +63,16 @@ mod test_server {
         /// The TCP port the server listens on.
         pub fn port(&self) -> u16 {
             self.port
+        }
+
+        /// The TLS port (0 unless `--tls-port` was given).
+        pub fn tls_port(&self) -> u16 {
+            self.tls_port
+        }
+
+        /// The server's shared state (connection counts, the core).
+        pub fn shared(&self) -> &Arc<Shared> {
+            &self.shared
         }
 
         /// `127.0.0.1:<port>`.

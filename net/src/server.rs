@@ -8,8 +8,8 @@
 use std::collections::HashMap;
 use std::io;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::atomic::{AtomicU16, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use keel_core::{ClientId, Config, Effect, Limits, MemoryFigures, ProcessInfo, Server};
@@ -19,6 +19,7 @@ use tokio::sync::{watch, Notify};
 use crate::alloc;
 use crate::conn;
 use crate::storage::{OsStorage, Storage};
+use crate::tls::{self, TlsState};
 
 /// Current Unix time in microseconds.
 pub fn now_us() -> i64 {
@@ -35,6 +36,10 @@ pub struct LiveSettings {
     pub maxclients: AtomicUsize,
     pub max_bulk_len: AtomicU64,
     pub query_buffer_limit: AtomicU64,
+    /// The `normal` class of `client-output-buffer-limit`: bytes (0 = none) and seconds.
+    pub output_hard_limit: AtomicU64,
+    pub output_soft_limit: AtomicU64,
+    pub output_soft_seconds: AtomicU64,
 }
 
 impl LiveSettings {
@@ -49,6 +54,11 @@ impl LiveSettings {
             config.get_i64("client-query-buffer-limit").max(0) as u64,
             Ordering::Relaxed,
         );
+        // keel has only normal clients (no replicas, no pub/sub yet): the other classes are stored only.
+        let [normal, _, _] = config.output_buffer_limits();
+        self.output_hard_limit.store(normal.hard, Ordering::Relaxed);
+        self.output_soft_limit.store(normal.soft, Ordering::Relaxed);
+        self.output_soft_seconds.store(normal.soft_seconds, Ordering::Relaxed);
     }
 
     /// The protocol limits for a parser.
@@ -69,6 +79,13 @@ pub struct Shared {
     unblocks: Mutex<HashMap<ClientId, Arc<Notify>>>,
     pub settings: LiveSettings,
     pub connections: AtomicUsize,
+    /// TLS handshakes under way (not yet counted in `connections`).
+    pub handshakes: AtomicUsize,
+    /// The acceptor state of the TLS listeners (None while TLS is off), the port they listen on, and
+    /// their generation: TLS accept loops stop when it changes (`CONFIG SET tls-port`).
+    tls: Mutex<Option<Arc<TlsState>>>,
+    tls_port: AtomicU16,
+    tls_generation: watch::Sender<u64>,
     /// Set to true once shutdown begins.
     shutdown: watch::Sender<bool>,
     /// Wakes clients waiting on a CLIENT PAUSE.
@@ -76,7 +93,7 @@ pub struct Shared {
     /// Set when a CLIENT PAUSE may be in force, so connections only consult the core when it is.
     pub pause_requested: std::sync::atomic::AtomicBool,
     /// Where data files are read and written (the real file system, or the simulator's faulty disk).
-    pub storage: Arc<dyn Storage>,
+    storage: std::sync::RwLock<Arc<dyn Storage>>,
 }
 
 impl Shared {
@@ -84,6 +101,11 @@ impl Shared {
     /// because every handler validates before it mutates, and refusing all clients would be worse.
     pub fn core(&self) -> MutexGuard<'_, Server> {
         self.core.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The storage data files go through.
+    pub fn storage(&self) -> Arc<dyn Storage> {
+        self.storage.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     /// Registers a connection's kill notifier.
@@ -119,6 +141,55 @@ impl Shared {
     /// A receiver that turns true when the server shuts down.
     pub fn shutdown_signal(&self) -> watch::Receiver<bool> {
         self.shutdown.subscribe()
+    }
+
+    /// The TLS port listened on now (0 while TLS is off).
+    pub fn tls_port(&self) -> u16 {
+        self.tls_port.load(Ordering::Relaxed)
+    }
+
+    fn tls_state(&self) -> Option<Arc<TlsState>> {
+        self.tls.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Applies `CONFIG SET tls-port`: builds the TLS configuration and binds the new port first, and
+    /// only if both work stops the old listeners (established connections stay) and serves the new
+    /// port. Port 0 turns TLS off. Errors are the reference's `CONFIG SET` reasons (details logged).
+    fn move_tls_port(self: &Arc<Self>, config: &Config) -> Result<(), String> {
+        let port = config.get_i64("tls-port") as u16;
+        if port != 0 && port == self.tls_port() {
+            return match self.tls_state() {
+                Some(state) => state.reload(config).map_err(|e| {
+                    tracing::warn!(error = %e, "Failed applying new TLS configuration; the previous one stays");
+                    tls::RELOAD_FAILED.to_string()
+                }),
+                None => Ok(()),
+            };
+        }
+        let (state, listeners) = if port == 0 {
+            (None, Vec::new())
+        } else {
+            let state = TlsState::new(config).map_err(|e| {
+                tracing::warn!(error = %e, "Failed applying new TLS configuration; the previous one stays");
+                tls::RELOAD_FAILED.to_string()
+            })?;
+            let listeners = bind_now(config, port).map_err(|e| {
+                tracing::warn!(error = %e, port, "Could not create TLS listening socket");
+                "Unable to listen on this port. Check server logs.".to_string()
+            })?;
+            (Some(Arc::new(state)), listeners)
+        };
+        self.tls_generation.send_modify(|g| *g += 1);
+        *self.tls.lock().unwrap_or_else(|p| p.into_inner()) = state.clone();
+        self.tls_port
+            .store(if state.is_some() { port } else { 0 }, Ordering::Relaxed);
+        if let Some(state) = state {
+            for listener in listeners {
+                let generation = self.tls_generation.subscribe();
+                tokio::spawn(accept_tcp(listener, self.clone(), Some((state.clone(), generation))));
+            }
+        }
+        Ok(())
     }
 
     /// Starts shutting down.
@@ -166,6 +237,8 @@ impl Shared {
 pub struct Bound {
     shared: Arc<Shared>,
     tcp: Vec<TcpListener>,
+    /// Listeners on `tls-port` (their acceptor state is in `Shared`).
+    tls: Vec<TcpListener>,
     unix: Option<(UnixListener, String)>,
 }
 
@@ -213,44 +286,15 @@ impl Bound {
         let port = config.get_i64("port") as u16;
         let mut tcp = Vec::new();
         if port != 0 || ephemeral_tcp {
-            let binds: Vec<String> = config
-                .get("bind")
-                .unwrap_or("")
-                .split_whitespace()
-                .map(String::from)
-                .collect();
-            let mut chosen_port = port;
-            for b in binds {
-                let (optional, host) = match b.strip_prefix('-') {
-                    Some(h) => (true, h.to_string()),
-                    None => (false, b.clone()),
-                };
-                let host = if host == "*" { "0.0.0.0".to_string() } else { host };
-                let addr: SocketAddr = match host.parse::<std::net::IpAddr>() {
-                    Ok(ip) => SocketAddr::new(ip, chosen_port),
-                    Err(_) => {
-                        return Err(io::Error::new(
-                            io::ErrorKind::InvalidInput,
-                            format!("Invalid bind address '{b}'"),
-                        ))
-                    }
-                };
-                match bind_tcp(addr).await {
-                    Ok(l) => {
-                        // With port 0 every address shares the port the first one was given.
-                        chosen_port = l.local_addr()?.port();
-                        tcp.push(l);
-                    }
-                    Err(e) if optional => tracing::debug!(%addr, error = %e, "optional bind address skipped"),
-                    Err(e) => {
-                        return Err(io::Error::new(
-                            e.kind(),
-                            format!("Could not create server TCP listening socket {addr}: {e}"),
-                        ))
-                    }
-                }
-            }
+            tcp = bind_all(&config, port).await?;
         }
+        let tls_port = config.get_i64("tls-port") as u16;
+        let (tls, tls_state) = if tls_port != 0 {
+            let state = TlsState::new(&config).map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+            (bind_all(&config, tls_port).await?, Some(Arc::new(state)))
+        } else {
+            (Vec::new(), None)
+        };
         let unix = match config.get("unixsocket") {
             Some(path) if !path.is_empty() => {
                 let _ = std::fs::remove_file(path);
@@ -284,32 +328,47 @@ impl Bound {
         };
         let settings = LiveSettings::default();
         settings.refresh(&config);
-        let core = Server::new(config, seed(), now_us() / 1000, process);
+        let mut core = Server::new(config, seed(), now_us() / 1000, process);
         let (shutdown, _) = watch::channel(false);
+        let tls_port = tls.first().and_then(|l| l.local_addr().ok()).map_or(0, |a| a.port());
         Ok(Bound {
-            shared: Arc::new(Shared {
-                core: Mutex::new(core),
-                kills: Mutex::new(HashMap::new()),
-                unblocks: Mutex::new(HashMap::new()),
-                settings,
-                connections: AtomicUsize::new(0),
-                shutdown,
-                unpaused: Notify::new(),
-                pause_requested: std::sync::atomic::AtomicBool::new(false),
-                storage: Arc::new(OsStorage),
+            shared: Arc::new_cyclic(|weak| {
+                core.config_applier = Some(config_applier(weak.clone()));
+                Shared {
+                    core: Mutex::new(core),
+                    kills: Mutex::new(HashMap::new()),
+                    unblocks: Mutex::new(HashMap::new()),
+                    settings,
+                    connections: AtomicUsize::new(0),
+                    handshakes: AtomicUsize::new(0),
+                    tls: Mutex::new(tls_state),
+                    tls_port: AtomicU16::new(tls_port),
+                    tls_generation: watch::channel(0).0,
+                    shutdown,
+                    unpaused: Notify::new(),
+                    pause_requested: std::sync::atomic::AtomicBool::new(false),
+                    storage: std::sync::RwLock::new(Arc::new(OsStorage)),
+                }
             }),
             tcp,
+            tls,
             unix,
         })
     }
 
     /// Replaces the storage data files go through (the simulator's faulty disk). Call before
-    /// [`Bound::run`], while nothing else shares the state yet; later calls change nothing.
-    pub fn with_storage(mut self, storage: Arc<dyn Storage>) -> Bound {
-        if let Some(shared) = Arc::get_mut(&mut self.shared) {
-            shared.storage = storage;
-        }
+    /// [`Bound::run`], so that start-up loading already reads through it.
+    pub fn with_storage(self, storage: Arc<dyn Storage>) -> Bound {
+        *self.shared.storage.write().unwrap_or_else(|p| p.into_inner()) = storage;
         self
+    }
+
+    /// The TLS port actually bound (0 when TLS is off).
+    pub fn tls_port(&self) -> u16 {
+        self.tls
+            .first()
+            .and_then(|l| l.local_addr().ok())
+            .map_or(0, |a| a.port())
     }
 
     /// The TCP port actually bound (0 when TCP is disabled).
@@ -327,9 +386,15 @@ impl Bound {
 
     /// Serves until shutdown is requested (by SHUTDOWN or [`Shared::begin_shutdown`]).
     pub async fn run(self) {
-        let Bound { shared, tcp, unix } = self;
+        let Bound { shared, tcp, tls, unix } = self;
         for listener in tcp {
-            tokio::spawn(accept_tcp(listener, shared.clone()));
+            tokio::spawn(accept_tcp(listener, shared.clone(), None));
+        }
+        if let Some(state) = shared.tls_state() {
+            for listener in tls {
+                let generation = shared.tls_generation.subscribe();
+                tokio::spawn(accept_tcp(listener, shared.clone(), Some((state.clone(), generation))));
+            }
         }
         let unix_path = unix.as_ref().map(|(_, p)| p.clone());
         if let Some((listener, _)) = unix {
@@ -347,6 +412,106 @@ impl Bound {
         }
         tracing::info!("keel is now ready to exit, bye bye...");
     }
+}
+
+/// Binds `port` on every `bind` address. Addresses prefixed with `-` are optional; with port 0 every
+/// address shares the port the first one was given.
+async fn bind_all(config: &Config, port: u16) -> io::Result<Vec<TcpListener>> {
+    let mut tcp = Vec::new();
+    let binds: Vec<String> = config
+        .get("bind")
+        .unwrap_or("")
+        .split_whitespace()
+        .map(String::from)
+        .collect();
+    let mut chosen_port = port;
+    for b in binds {
+        let (optional, host) = match b.strip_prefix('-') {
+            Some(h) => (true, h.to_string()),
+            None => (false, b.clone()),
+        };
+        let host = if host == "*" { "0.0.0.0".to_string() } else { host };
+        let addr: SocketAddr = match host.parse::<std::net::IpAddr>() {
+            Ok(ip) => SocketAddr::new(ip, chosen_port),
+            Err(_) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!("Invalid bind address '{b}'"),
+                ))
+            }
+        };
+        match bind_tcp(addr).await {
+            Ok(l) => {
+                // With port 0 every address shares the port the first one was given.
+                chosen_port = l.local_addr()?.port();
+                tcp.push(l);
+            }
+            Err(e) if optional => tracing::debug!(%addr, error = %e, "optional bind address skipped"),
+            Err(e) => {
+                return Err(io::Error::new(
+                    e.kind(),
+                    format!("Could not create server TCP listening socket {addr}: {e}"),
+                ))
+            }
+        }
+    }
+    Ok(tcp)
+}
+
+/// Binds `port` (not 0) on every `bind` address right away, from inside the runtime (`CONFIG SET
+/// tls-port`). Optional (`-`) addresses that fail are skipped.
+#[cfg(not(madsim))]
+fn bind_now(config: &Config, port: u16) -> io::Result<Vec<TcpListener>> {
+    let mut listeners = Vec::new();
+    for b in config.get("bind").unwrap_or("").split_whitespace() {
+        let (optional, host) = match b.strip_prefix('-') {
+            Some(h) => (true, h),
+            None => (false, b),
+        };
+        let host = if host == "*" { "0.0.0.0" } else { host };
+        let ip: std::net::IpAddr = host
+            .parse()
+            .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, format!("Invalid bind address '{b}'")))?;
+        let bound = std::net::TcpListener::bind(SocketAddr::new(ip, port))
+            .and_then(|l| l.set_nonblocking(true).map(|_| l))
+            .and_then(TcpListener::from_std);
+        match bound {
+            Ok(l) => listeners.push(l),
+            Err(_) if optional => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(listeners)
+}
+
+/// The simulator cannot turn a standard listener into a simulated one: moving `tls-port` at run time is
+/// refused there.
+#[cfg(madsim)]
+fn bind_now(_config: &Config, _port: u16) -> io::Result<Vec<TcpListener>> {
+    Err(io::Error::other("moving tls-port at run time is not simulated"))
+}
+
+/// The hook `CONFIG SET` calls for `tls-*` parameters: moves the TLS port when `tls-port` was set, else
+/// reloads the TLS configuration if TLS is on (with TLS off the values are only stored).
+fn config_applier(shared: Weak<Shared>) -> keel_core::netsec::ConfigApplier {
+    Box::new(move |config, names| {
+        let Some(first_tls) = names.iter().find(|n| n.starts_with("tls-")) else {
+            return Ok(());
+        };
+        let Some(shared) = shared.upgrade() else {
+            return Ok(());
+        };
+        if names.contains(&"tls-port") {
+            return shared.move_tls_port(config).map_err(|e| ("tls-port", e));
+        }
+        let Some(state) = shared.tls_state() else {
+            return Ok(());
+        };
+        state.reload(config).map_err(|e| {
+            tracing::warn!(error = %e, "Failed applying new TLS configuration; the previous one stays");
+            (*first_tls, tls::RELOAD_FAILED.to_string())
+        })
+    })
 }
 
 #[cfg(not(madsim))]
@@ -391,17 +556,31 @@ fn tcp_fd(_stream: &tokio::net::TcpStream) -> i64 {
     -1
 }
 
-async fn accept_tcp(listener: TcpListener, shared: Arc<Shared>) {
+/// Accepts connections on one listener; with `tls` each one first completes a TLS handshake, and the
+/// loop ends when the TLS generation changes (the port moved).
+async fn accept_tcp(listener: TcpListener, shared: Arc<Shared>, tls: Option<(Arc<TlsState>, watch::Receiver<u64>)>) {
     let mut stop = shared.shutdown_signal();
+    let (tls, mut generation) = match tls {
+        Some((state, generation)) => (Some(state), Some(generation)),
+        None => (None, None),
+    };
     loop {
         tokio::select! {
+            _ = async { match generation.as_mut() { Some(g) => g.changed().await, None => std::future::pending().await } } => return,
             accepted = listener.accept() => match accepted {
                 Ok((stream, peer)) => {
                     let _ = stream.set_nodelay(true);
                     let local = stream.local_addr().map(|a| a.to_string()).unwrap_or_default();
                     let fd = tcp_fd(&stream);
                     let info = keel_core::ConnInfo { addr: peer.to_string(), laddr: local, fd, kind: keel_core::ConnKind::Tcp };
-                    tokio::spawn(conn::serve(stream, info, shared.clone()));
+                    match &tls {
+                        None => {
+                            tokio::spawn(conn::serve(stream, info, shared.clone()));
+                        }
+                        Some(state) => {
+                            tokio::spawn(serve_tls(stream, info, shared.clone(), state.acceptor()));
+                        }
+                    }
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "accept failed");
@@ -411,6 +590,32 @@ async fn accept_tcp(listener: TcpListener, shared: Arc<Shared>) {
             },
             _ = stop.changed() => return,
         }
+    }
+}
+
+/// Completes a TLS handshake within its deadline, then serves the connection. Handshakes under way are
+/// bounded by `maxclients` too, so a flood of clients that never finish one holds little.
+async fn serve_tls(
+    stream: tokio::net::TcpStream,
+    info: keel_core::ConnInfo,
+    shared: Arc<Shared>,
+    acceptor: tokio_rustls::TlsAcceptor,
+) {
+    let pending = shared.handshakes.fetch_add(1, Ordering::SeqCst) + 1;
+    let result = if pending > shared.settings.maxclients.load(Ordering::Relaxed) {
+        Err("too many TLS handshakes under way".to_string())
+    } else {
+        let limit = tls::handshake_timeout(shared.settings.timeout_s.load(Ordering::Relaxed));
+        match tokio::time::timeout(limit, acceptor.accept(stream)).await {
+            Ok(Ok(tls_stream)) => Ok(tls_stream),
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(_) => Err("TLS handshake timed out".to_string()),
+        }
+    };
+    shared.handshakes.fetch_sub(1, Ordering::SeqCst);
+    match result {
+        Ok(tls_stream) => conn::serve(tls_stream, info, shared).await,
+        Err(e) => tracing::debug!(client = %info.addr, error = %e, "Error accepting a client connection"),
     }
 }
 

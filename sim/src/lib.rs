@@ -126,11 +126,22 @@ impl Shared {
 }
 
 /// The server node's start-up: the same configuration parsing, binding and serving as `keel-server`.
+/// Clients run on other simulated hosts and no password is set, so protected mode is off, as in any
+/// deployment reached over a network without authentication.
 async fn serve() {
-    let args: Vec<String> = ["--port", "6379", "--bind", "0.0.0.0", "--hz", "50"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    let args: Vec<String> = [
+        "--port",
+        "6379",
+        "--bind",
+        "0.0.0.0",
+        "--hz",
+        "50",
+        "--protected-mode",
+        "no",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
     let (config, _) = keel_net::config_file::load(&args).expect("the simulated server's configuration is valid");
     let bound = keel_net::Bound::bind(config, None)
         .await

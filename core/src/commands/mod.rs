@@ -13,6 +13,7 @@ pub mod expiry;
 pub mod hashes;
 pub mod keys;
 pub mod lists;
+pub mod module;
 pub mod server_cmds;
 pub mod sets;
 pub mod sort;
@@ -91,7 +92,8 @@ pub struct Entry {
 /// Name → command, for the commands keel implements.
 #[derive(Default)]
 pub struct Registry {
-    commands: HashMap<&'static str, Entry>,
+    /// Keyed by lower-case name: the recorded one, or the one `rename-command` gave.
+    commands: HashMap<Box<str>, Entry>,
 }
 
 /// What dispatch found for an argument vector.
@@ -132,6 +134,7 @@ impl Registry {
         transactions::register(&mut r);
         blocking::register(&mut r);
         debug::register(&mut r);
+        module::register(&mut r);
         r
     }
 
@@ -142,7 +145,7 @@ impl Registry {
         match name.split_once('|') {
             None => {
                 self.commands
-                    .entry(spec.name)
+                    .entry(spec.name.into())
                     .or_insert_with(|| Entry {
                         spec,
                         handler: None,
@@ -153,7 +156,7 @@ impl Registry {
             Some((container, _)) => {
                 let parent = find_spec(container).unwrap_or_else(|| panic!("no spec for {container}"));
                 self.commands
-                    .entry(parent.name)
+                    .entry(parent.name.into())
                     .or_insert_with(|| Entry {
                         spec: parent,
                         handler: None,
@@ -169,13 +172,34 @@ impl Registry {
     pub fn get(&self, name: &[u8]) -> Option<&Entry> {
         let mut buf = [0u8; 32];
         if name.len() > buf.len() {
-            return None;
+            // Only a renamed command can have a name this long.
+            let lower = std::str::from_utf8(name).ok()?.to_ascii_lowercase();
+            return self.commands.get(lower.as_str());
         }
         for (d, s) in buf.iter_mut().zip(name) {
             *d = s.to_ascii_lowercase();
         }
         let lower = std::str::from_utf8(&buf[..name.len()]).ok()?;
         self.commands.get(lower)
+    }
+
+    /// Moves command `from` to the name `to`, or removes it when `to` is empty (`rename-command`).
+    pub fn rename(&mut self, from: &str, to: &str) -> Result<(), crate::netsec::RenameError> {
+        use crate::netsec::RenameError;
+        let from = from.to_ascii_lowercase();
+        let to = to.to_ascii_lowercase();
+        if !self.commands.contains_key(from.as_str()) {
+            return Err(RenameError::NoSuchCommand);
+        }
+        if !to.is_empty() && to != from && self.commands.contains_key(to.as_str()) {
+            return Err(RenameError::TargetExists);
+        }
+        if let Some(entry) = self.commands.remove(from.as_str()) {
+            if !to.is_empty() {
+                self.commands.insert(to.into(), entry);
+            }
+        }
+        Ok(())
     }
 
     /// Every implemented command, in no particular order.

@@ -800,16 +800,38 @@ fn config_set(ctx: &mut Ctx<'_>) -> CmdResult {
         }
         t.value = value;
     }
+    let mut previous: Vec<(&'static str, String)> = Vec::new();
+    let mut changed: Vec<&'static str> = Vec::new();
     for t in &targets {
         let param = PARAMS[t.index].name;
-        let before = ctx.server.config.get(param).map(str::to_string);
+        let before = ctx.server.config.get(param).unwrap_or("").to_string();
         ctx.server
             .config
             .set_runtime(param, &t.value, true)
             .map_err(|e| CommandError::Other(format!("ERR CONFIG SET failed - {}", e.reason()).into()))?;
-        let changed = before.as_deref() != ctx.server.config.get(param);
+        if ctx.server.config.get(param) != Some(before.as_str()) && !changed.contains(&param) {
+            changed.push(param);
+        }
+        previous.push((param, before));
+    }
+    // Settings the shell applies itself (TLS certificates) can still fail; then nothing changes.
+    // The hook sees every parameter set, changed or not: setting a certificate path again reloads it.
+    if let Some(mut apply) = ctx.server.config_applier.take() {
+        let set: Vec<&'static str> = previous.iter().map(|(name, _)| *name).collect();
+        let result = apply(&ctx.server.config, &set);
+        ctx.server.config_applier = Some(apply);
+        if let Err((param, reason)) = result {
+            for (name, before) in previous.iter().rev() {
+                let _ = ctx.server.config.set_startup(name, before);
+            }
+            return Err(CommandError::Other(
+                format!("ERR CONFIG SET failed (possibly related to argument '{param}') - {reason}").into(),
+            ));
+        }
+    }
+    for param in changed {
         let effect = Effect::ConfigChanged(param);
-        if changed && !ctx.server.effects.contains(&effect) {
+        if !ctx.server.effects.contains(&effect) {
             ctx.server.effects.push(effect);
         }
     }
