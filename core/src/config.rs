@@ -173,6 +173,10 @@ pub static PARAMS: &[Param] = &[
     alias(p("replica-read-only", Kind::Bool, "yes"), "slave-read-only"),
     immutable(p("io-threads", Kind::Int { min: 1, max: 128 }, "1")),
     p("latency-tracking", Kind::Bool, "yes"),
+    // acl
+    p("requirepass", Kind::Str, ""),
+    immutable(p("aclfile", Kind::Str, "")),
+    p("acllog-max-len", Kind::Int { min: 0, max: LONG_MAX }, "128"),
 ];
 
 /// Why a value was refused, in the words `CONFIG SET` and the config loader use.
@@ -206,6 +210,8 @@ pub struct Config {
     values: Vec<String>,
     /// Cached from `maxmemory-policy`: true for the LFU policies (read on every key access).
     lfu_policy: bool,
+    /// `user <name> <rules...>` directives of the config file, in order (a directive that may repeat).
+    pub users: Vec<Vec<String>>,
 }
 
 impl Default for Config {
@@ -213,6 +219,7 @@ impl Default for Config {
         Config {
             values: PARAMS.iter().map(|p| p.default.to_string()).collect(),
             lfu_policy: false,
+            users: Vec::new(),
         }
     }
 }

@@ -108,6 +108,11 @@ pub fn apply(config: &mut Config, text: &str) -> Result<(), LoadError> {
         if values.is_empty() {
             return Err(fail("wrong number of arguments".into()));
         }
+        if name.eq_ignore_ascii_case("user") {
+            // May repeat: every `user` line defines one ACL user (name, then rules).
+            config.users.push(values.to_vec());
+            continue;
+        }
         let value = values.join(" ");
         match config.set_startup(name, &value) {
             Ok(()) => {}

@@ -5,6 +5,7 @@
 //! signature. Each family module (`strings`, `keys`, ...) registers its handlers and owns their behaviour.
 //! Nothing here performs I/O; handlers write replies into the output buffer and push effects.
 
+pub mod acl;
 pub mod blocking;
 pub mod connection;
 pub mod debug;
@@ -132,6 +133,7 @@ impl Registry {
         transactions::register(&mut r);
         blocking::register(&mut r);
         debug::register(&mut r);
+        acl::register(&mut r);
         r
     }
 
