@@ -382,6 +382,13 @@ impl Server {
                 (true, false) => acl::Stage::Toplevel,
             };
             if let Err(e) = acl::gate(self, client, spec, argv, stage, now_ms) {
+                if spec.name == "exec" && top {
+                    // A refused EXEC discards the transaction, and says so.
+                    transactions::discard_transaction(self, client);
+                    let mut text = b"EXECABORT Transaction discarded because of: ".to_vec();
+                    text.extend_from_slice(&e.message());
+                    return self.reject(client, CommandError::Raw(text), false, out);
+                }
                 return self.reject(client, e, in_multi, out);
             }
         }

@@ -199,11 +199,8 @@ pub fn gate(
             Denial::Channel(_) => "no permission to access one of the channels used as arguments",
         };
         format!(
-            "NOPERM ACLs rules changed between the moment the transaction was accumulated and its execution. \
-             The user executed the command was: '{}'. The command that was denied was: '{}'. The reason the \
-             command was denied was: '{why}'",
-            String::from_utf8_lossy(&client.user),
-            spec.name
+            "NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. \
+             This command is no longer allowed for the following reason: {why}"
         )
     } else {
         match denial {

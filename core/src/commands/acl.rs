@@ -333,6 +333,9 @@ fn dryrun(ctx: &mut Ctx<'_>) -> CmdResult {
     let Some(spec) = spec else {
         return Err(CommandError::Other(format!("ERR Command '{}' not found", lossy(&cmd_argv[0])).into()));
     };
+    if !spec.arity_ok(cmd_argv.len()) {
+        return Err(CommandError::WrongArity(spec.name));
+    }
     match ctx.server.acl.check(name, spec, &cmd_argv) {
         Ok(()) => ctx.reply.ok(),
         Err(Denial::Command) => {

@@ -138,6 +138,9 @@ fn reset(ctx: &mut Ctx<'_>) -> CmdResult {
     ctx.client.db = 0;
     set_protocol(ctx, Protocol::Resp2);
     ctx.client.name = None;
+    // Back to the default user, authenticated only if that user needs no password.
+    ctx.client.user = crate::acl::DEFAULT_USER.into();
+    ctx.client.authenticated = ctx.server.acl.new_connection_authenticated();
     // NO-TOUCH cannot be set through 7.0's command set; clearing it keeps later versions' RESET meaning.
     ctx.client.no_touch = false;
     if matches!(ctx.client.reply_mode, ReplyMode::Off | ReplyMode::SkipNext) {
