@@ -198,7 +198,10 @@ impl Runner {
             b"clearselectors",
         ])?;
         if reply != b"+OK\r\n" {
-            problems.push(format!("harness: resetting the default user replied {:?}", String::from_utf8_lossy(&reply)));
+            problems.push(format!(
+                "harness: resetting the default user replied {:?}",
+                String::from_utf8_lossy(&reply)
+            ));
         }
         self.admin(&[b"ACL", b"LOG", b"RESET"])?;
         Ok(())

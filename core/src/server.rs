@@ -35,7 +35,11 @@ pub enum Effect {
     Unblocked(ClientId),
     /// `ACL SAVE`: write `text` to `path` atomically (temporary file, fsync, rename), then call
     /// [`crate::commands::acl::finish_save`] for `client`.
-    AclSave { client: ClientId, path: String, text: Vec<u8> },
+    AclSave {
+        client: ClientId,
+        path: String,
+        text: Vec<u8>,
+    },
     /// `ACL LOAD`: read `path`, then call [`crate::commands::acl::finish_load`] for `client`.
     AclLoad { client: ClientId, path: String },
 }

@@ -85,8 +85,15 @@ pub struct Shared {
 
 /// The outcome of file work done on a client's behalf.
 enum IoDone {
-    AclSave { client: ClientId, ok: bool },
-    AclLoad { client: ClientId, path: String, text: Result<String, String> },
+    AclSave {
+        client: ClientId,
+        ok: bool,
+    },
+    AclLoad {
+        client: ClientId,
+        path: String,
+        text: Result<String, String>,
+    },
 }
 
 /// An I/O error in the reference server's words (the C library's message, without Rust's suffix).
@@ -202,7 +209,10 @@ impl Shared {
                     if let Err(e) = &written {
                         tracing::warn!(path, error = %e, "ACL SAVE failed");
                     }
-                    self.io_finished(IoDone::AclSave { client, ok: written.is_ok() });
+                    self.io_finished(IoDone::AclSave {
+                        client,
+                        ok: written.is_ok(),
+                    });
                 }
                 Effect::AclLoad { client, path } => {
                     let text = self
@@ -231,7 +241,9 @@ impl Shared {
 /// Checks the configured users before start-up, like the reference server: `user` directives and an
 /// `aclfile` together are refused, a bad directive is refused, and an `aclfile` must load completely.
 /// Returns the aclfile's users, if one is set.
-fn startup_users(config: &Config) -> io::Result<Option<std::collections::BTreeMap<Vec<u8>, keel_core::acl::user::User>>> {
+fn startup_users(
+    config: &Config,
+) -> io::Result<Option<std::collections::BTreeMap<Vec<u8>, keel_core::acl::user::User>>> {
     let invalid = |msg: String| io::Error::new(io::ErrorKind::InvalidInput, msg);
     let aclfile = config.get("aclfile").unwrap_or("").to_string();
     if !aclfile.is_empty() && !config.users.is_empty() {

@@ -77,19 +77,32 @@ fn read_only_user_is_refused_every_write_command_and_keys_outside_its_pattern() 
     let addr = target.addr.clone();
     block_on(async move {
         let mut admin = connect(&addr, None).await?;
-        call(&mut admin, &["CONFIG", "SET", "acllog-max-len", "10000"]).await.ok();
+        call(&mut admin, &["CONFIG", "SET", "acllog-max-len", "10000"])
+            .await
+            .ok();
         call(&mut admin, &["ACL", "LOG", "RESET"]).await.ok();
-        let ok = call(&mut admin, &["ACL", "SETUSER", "reader", "reset", "on", ">pw", "+@read", "~app:*"]).await;
+        let ok = call(
+            &mut admin,
+            &["ACL", "SETUSER", "reader", "reset", "on", ">pw", "+@read", "~app:*"],
+        )
+        .await;
         assert_eq!(ok.map(|v| text(&v)), Ok("OK".to_string()));
         call(&mut admin, &["SET", "app:1", "v"]).await.ok();
         call(&mut admin, &["SET", "other", "v"]).await.ok();
 
         // The write commands of the recorded table, with their arity, as the server lists them.
-        let writes: Vec<String> =
-            items(call(&mut admin, &["ACL", "CAT", "write"]).await.expect("ACL CAT")).iter().map(text).collect();
-        assert!(writes.len() > 50, "the recorded table has many write commands: {writes:?}");
-        let reads: BTreeSet<String> =
-            items(call(&mut admin, &["ACL", "CAT", "read"]).await.expect("ACL CAT")).iter().map(text).collect();
+        let writes: Vec<String> = items(call(&mut admin, &["ACL", "CAT", "write"]).await.expect("ACL CAT"))
+            .iter()
+            .map(text)
+            .collect();
+        assert!(
+            writes.len() > 50,
+            "the recorded table has many write commands: {writes:?}"
+        );
+        let reads: BTreeSet<String> = items(call(&mut admin, &["ACL", "CAT", "read"]).await.expect("ACL CAT"))
+            .iter()
+            .map(text)
+            .collect();
 
         let mut reader = connect(&addr, Some(("reader", "pw"))).await?;
         assert_eq!(call(&mut reader, &["ACL", "WHOAMI"]).await.map(|v| text(&v)).ok(), None);
@@ -109,20 +122,39 @@ fn read_only_user_is_refused_every_write_command_and_keys_outside_its_pattern() 
                     refused.insert(name.clone());
                 }
                 // A command keel does not implement yet is unknown before any permission check.
-                Err(e) if e.starts_with("ERR unknown command") || e.starts_with("ERR unknown subcommand") => unknown += 1,
+                Err(e) if e.starts_with("ERR unknown command") || e.starts_with("ERR unknown subcommand") => {
+                    unknown += 1
+                }
                 other => panic!("write command {argv:?} was not refused: {other:?}"),
             }
         }
-        assert!(refused.len() > 40, "refused {} write commands, {unknown} unknown", refused.len());
+        assert!(
+            refused.len() > 40,
+            "refused {} write commands, {unknown} unknown",
+            refused.len()
+        );
 
         // Reads inside the pattern run; reads outside it are refused.
-        assert_eq!(call(&mut reader, &["GET", "app:1"]).await.map(|v| text(&v)), Ok("v".to_string()));
-        let key_denied = Err("NOPERM this user has no permissions to access one of the keys used as arguments".to_string());
+        assert_eq!(
+            call(&mut reader, &["GET", "app:1"]).await.map(|v| text(&v)),
+            Ok("v".to_string())
+        );
+        let key_denied =
+            Err("NOPERM this user has no permissions to access one of the keys used as arguments".to_string());
         assert_eq!(call(&mut reader, &["GET", "other"]).await.map(|v| text(&v)), key_denied);
-        assert_eq!(call(&mut reader, &["MGET", "app:1", "other"]).await.map(|v| text(&v)), key_denied);
+        assert_eq!(
+            call(&mut reader, &["MGET", "app:1", "other"]).await.map(|v| text(&v)),
+            key_denied
+        );
         assert_eq!(call(&mut reader, &["STRLEN", "app:1"]).await, Ok(Value::Int(1)));
-        assert_eq!(call(&mut reader, &["EXISTS", "app:1", "app:2"]).await, Ok(Value::Int(1)));
-        assert_eq!(call(&mut reader, &["GET", "app:1"]).await.map(|v| text(&v)), Ok("v".to_string()));
+        assert_eq!(
+            call(&mut reader, &["EXISTS", "app:1", "app:2"]).await,
+            Ok(Value::Int(1))
+        );
+        assert_eq!(
+            call(&mut reader, &["GET", "app:1"]).await.map(|v| text(&v)),
+            Ok("v".to_string())
+        );
         // Nothing was written.
         assert_eq!(call(&mut admin, &["GET", "app:k"]).await, Ok(Value::Nil));
 
@@ -153,7 +185,10 @@ fn read_only_user_is_refused_every_write_command_and_keys_outside_its_pattern() 
         if std::env::var("KEEL_TEST_ADDR").is_err() {
             // keel counts denials in INFO stats.
             let info = text(&call(&mut admin, &["INFO", "stats"]).await.expect("INFO"));
-            assert!(info.contains(&format!("acl_access_denied_cmd:{}\r\n", refused.len() + 1)), "{info}");
+            assert!(
+                info.contains(&format!("acl_access_denied_cmd:{}\r\n", refused.len() + 1)),
+                "{info}"
+            );
             assert!(info.contains("acl_access_denied_key:2\r\n"), "{info}");
             assert!(info.contains("acl_access_denied_auth:0\r\n"), "{info}");
         }
@@ -168,12 +203,20 @@ fn deleting_a_user_closes_its_connections() {
     let addr = target.addr.clone();
     block_on(async move {
         let mut admin = connect(&addr, None).await?;
-        call(&mut admin, &["ACL", "SETUSER", "gone", "on", ">pw", "+@all", "~*"]).await.ok();
+        call(&mut admin, &["ACL", "SETUSER", "gone", "on", ">pw", "+@all", "~*"])
+            .await
+            .ok();
         let mut victim = connect(&addr, Some(("gone", "pw"))).await?;
-        assert_eq!(call(&mut victim, &["ACL", "WHOAMI"]).await.map(|v| text(&v)), Ok("gone".to_string()));
+        assert_eq!(
+            call(&mut victim, &["ACL", "WHOAMI"]).await.map(|v| text(&v)),
+            Ok("gone".to_string())
+        );
         assert_eq!(call(&mut admin, &["ACL", "DELUSER", "gone"]).await, Ok(Value::Int(1)));
         let after = call(&mut victim, &["PING"]).await;
-        assert!(after.is_err(), "the deleted user's connection must be closed, got {after:?}");
+        assert!(
+            after.is_err(),
+            "the deleted user's connection must be closed, got {after:?}"
+        );
         assert!(connect(&addr, Some(("gone", "pw"))).await.is_err());
         Ok(())
     });
@@ -189,19 +232,29 @@ fn temp_path(name: &str) -> PathBuf {
 
 #[test]
 fn requirepass_and_user_directives_at_start_up() {
-    let server = keel_net::TestServer::start(&["--requirepass", "s3cret", "--user", "ops", "on", ">opw", "+@all", "~*"])
-        .expect("start keel");
+    let server =
+        keel_net::TestServer::start(&["--requirepass", "s3cret", "--user", "ops", "on", ">opw", "+@all", "~*"])
+            .expect("start keel");
     let addr = server.addr();
     block_on(async move {
         let mut anon = connect(&addr, None).await?;
-        assert_eq!(call(&mut anon, &["PING"]).await, Err("NOAUTH Authentication required.".to_string()));
+        assert_eq!(
+            call(&mut anon, &["PING"]).await,
+            Err("NOAUTH Authentication required.".to_string())
+        );
         assert_eq!(
             call(&mut anon, &["AUTH", "wrong"]).await,
             Err("WRONGPASS invalid username-password pair or user is disabled.".to_string())
         );
-        assert_eq!(call(&mut anon, &["AUTH", "s3cret"]).await.map(|v| text(&v)), Ok("OK".to_string()));
+        assert_eq!(
+            call(&mut anon, &["AUTH", "s3cret"]).await.map(|v| text(&v)),
+            Ok("OK".to_string())
+        );
         let mut ops = connect(&addr, Some(("ops", "opw"))).await?;
-        assert_eq!(call(&mut ops, &["ACL", "WHOAMI"]).await.map(|v| text(&v)), Ok("ops".to_string()));
+        assert_eq!(
+            call(&mut ops, &["ACL", "WHOAMI"]).await.map(|v| text(&v)),
+            Ok("ops".to_string())
+        );
         let info = text(&call(&mut ops, &["INFO", "stats"]).await.expect("INFO"));
         assert!(info.contains("acl_access_denied_auth:1\r\n"), "{info}");
         Ok(())
@@ -213,13 +266,25 @@ fn users_in_config_and_an_aclfile_together_are_refused() {
     let path = temp_path("both.acl");
     std::fs::write(&path, "user default on nopass ~* &* +@all\n").expect("write aclfile");
     let p = path.to_string_lossy().into_owned();
-    let err = keel_net::TestServer::start(&["--aclfile", &p, "--user", "a", "on"]).err().expect("must refuse");
-    assert!(err.to_string().contains("declare users directly in your redis.conf, but not both"), "{err}");
+    let err = keel_net::TestServer::start(&["--aclfile", &p, "--user", "a", "on"])
+        .err()
+        .expect("must refuse");
+    assert!(
+        err.to_string()
+            .contains("declare users directly in your redis.conf, but not both"),
+        "{err}"
+    );
     let bad = temp_path("bad.acl");
     std::fs::write(&bad, "user alice on +nosuch\n").expect("write aclfile");
     let b = bad.to_string_lossy().into_owned();
-    let err = keel_net::TestServer::start(&["--aclfile", &b]).err().expect("must refuse");
-    assert!(err.to_string().contains(&format!("{b}:1: Unknown command or category name in ACL.")), "{err}");
+    let err = keel_net::TestServer::start(&["--aclfile", &b])
+        .err()
+        .expect("must refuse");
+    assert!(
+        err.to_string()
+            .contains(&format!("{b}:1: Unknown command or category name in ACL.")),
+        "{err}"
+    );
     let _ = std::fs::remove_file(path);
     let _ = std::fs::remove_file(bad);
 }
@@ -234,35 +299,72 @@ fn acl_save_and_load_use_the_aclfile() {
     let file = path.clone();
     block_on(async move {
         let mut admin = connect(&addr, None).await?;
-        let users: Vec<String> = items(call(&mut admin, &["ACL", "USERS"]).await.expect("USERS")).iter().map(text).collect();
+        let users: Vec<String> = items(call(&mut admin, &["ACL", "USERS"]).await.expect("USERS"))
+            .iter()
+            .map(text)
+            .collect();
         assert_eq!(users, ["alice", "default"]);
         let mut alice = connect(&addr, Some(("alice", "apw"))).await?;
         assert_eq!(call(&mut alice, &["GET", "app:x"]).await, Ok(Value::Nil));
 
-        call(&mut admin, &["ACL", "SETUSER", "bob", "on", "nopass", "+get", "~b:*"]).await.ok();
-        assert_eq!(call(&mut admin, &["ACL", "SAVE"]).await.map(|v| text(&v)), Ok("OK".to_string()));
+        call(&mut admin, &["ACL", "SETUSER", "bob", "on", "nopass", "+get", "~b:*"])
+            .await
+            .ok();
+        assert_eq!(
+            call(&mut admin, &["ACL", "SAVE"]).await.map(|v| text(&v)),
+            Ok("OK".to_string())
+        );
         let saved = std::fs::read_to_string(&file).expect("read aclfile");
-        let listed: Vec<String> = items(call(&mut admin, &["ACL", "LIST"]).await.expect("LIST")).iter().map(text).collect();
+        let listed: Vec<String> = items(call(&mut admin, &["ACL", "LIST"]).await.expect("LIST"))
+            .iter()
+            .map(text)
+            .collect();
         assert_eq!(saved, listed.iter().map(|l| format!("{l}\n")).collect::<String>());
 
         // An invalid file changes nothing and names the line.
         std::fs::write(&file, "user carol on\nuser dave on +nosuch\n").expect("write aclfile");
         let err = call(&mut admin, &["ACL", "LOAD"]).await.expect_err("invalid file");
-        assert!(err.starts_with(&format!("ERR {}:2: Unknown command or category name in ACL. ", file.display())), "{err}");
-        assert!(err.ends_with("WARNING: ACL errors detected, no change to the previously active ACL rules was performed"));
-        assert_eq!(items(call(&mut admin, &["ACL", "USERS"]).await.expect("USERS")).len(), 3);
+        assert!(
+            err.starts_with(&format!(
+                "ERR {}:2: Unknown command or category name in ACL. ",
+                file.display()
+            )),
+            "{err}"
+        );
+        assert!(
+            err.ends_with("WARNING: ACL errors detected, no change to the previously active ACL rules was performed")
+        );
+        assert_eq!(
+            items(call(&mut admin, &["ACL", "USERS"]).await.expect("USERS")).len(),
+            3
+        );
 
         // A valid one replaces every user; connections of replaced users are closed.
         std::fs::write(&file, "user carol on nopass +@all ~*\n").expect("write aclfile");
-        assert_eq!(call(&mut admin, &["ACL", "LOAD"]).await.map(|v| text(&v)), Ok("OK".to_string()));
-        let users: Vec<String> = items(call(&mut admin, &["ACL", "USERS"]).await.expect("USERS")).iter().map(text).collect();
+        assert_eq!(
+            call(&mut admin, &["ACL", "LOAD"]).await.map(|v| text(&v)),
+            Ok("OK".to_string())
+        );
+        let users: Vec<String> = items(call(&mut admin, &["ACL", "USERS"]).await.expect("USERS"))
+            .iter()
+            .map(text)
+            .collect();
         assert_eq!(users, ["carol", "default"]);
-        assert!(call(&mut alice, &["PING"]).await.is_err(), "alice's connection must be closed");
+        assert!(
+            call(&mut alice, &["PING"]).await.is_err(),
+            "alice's connection must be closed"
+        );
 
         // A missing file is an error too.
         std::fs::remove_file(&file).expect("remove aclfile");
         let err = call(&mut admin, &["ACL", "LOAD"]).await.expect_err("missing file");
-        assert_eq!(err, format!("ERR Error loading ACLs, opening file '{}': No such file or directory", file.display()));
+        assert_eq!(
+            err,
+            format!(
+                "ERR Error loading ACLs, opening file '{}': No such file or directory",
+                file.display()
+            )
+        );
         Ok(())
     });
 }

@@ -106,8 +106,12 @@ pub fn apply_config_users(users: &mut BTreeMap<Vec<u8>, User>, lines: &[Vec<Stri
             return Err("Spaces not allowed in ACL usernames".into());
         }
         let rule_refs: Vec<&[u8]> = rules.iter().map(|r| r.as_bytes()).collect();
-        let merged = merge_selector_args(&rule_refs)
-            .map_err(|i| format!("Error in user declaration '{}': Unmatched parenthesis in acl selector starting at '{}'.", name, rules[i]))?;
+        let merged = merge_selector_args(&rule_refs).map_err(|i| {
+            format!(
+                "Error in user declaration '{}': Unmatched parenthesis in acl selector starting at '{}'.",
+                name, rules[i]
+            )
+        })?;
         let mut user = if name.as_bytes() == DEFAULT_USER {
             let mut d = users.get(DEFAULT_USER).cloned().unwrap_or_else(User::new_default);
             let _ = d.apply(b"reset");

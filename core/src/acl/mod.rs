@@ -191,7 +191,16 @@ pub fn gate(
         Denial::Key(pos) => (log::Reason::Key, argv[pos].to_vec()),
         Denial::Channel(pos) => (log::Reason::Channel, argv[pos].to_vec()),
     };
-    record_denial(server, client, Some(argv), reason, context, object, client.user.to_vec(), now_ms);
+    record_denial(
+        server,
+        client,
+        Some(argv),
+        reason,
+        context,
+        object,
+        client.user.to_vec(),
+        now_ms,
+    );
     let text = if stage == Stage::Exec {
         let why = match denial {
             Denial::Command => "no permission to execute the command or subcommand",
@@ -338,4 +347,139 @@ pub fn apply_rules(base: Option<&User>, name: &[u8], rules: &[Vec<u8>]) -> Resul
         u.apply(r).map_err(|e| (r.clone(), e))?;
     }
     Ok(u)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::Server;
+    use crate::{Config, ProcessInfo};
+
+    fn run(s: &mut Server, h: crate::ClientHandle, line: &str) -> String {
+        let argv: Vec<Bytes> = line.split(' ').map(|a| Bytes::copy_from_slice(a.as_bytes())).collect();
+        let mut out = Vec::new();
+        s.execute(h, &argv, 5_000_000, &mut out);
+        String::from_utf8_lossy(&out).into_owned()
+    }
+
+    fn info_line(s: &mut Server, h: crate::ClientHandle, field: &str) -> String {
+        let info = run(s, h, "INFO stats");
+        info.split("\r\n")
+            .find(|l| l.starts_with(field))
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    #[test]
+    fn denials_are_counted_by_reason() {
+        let mut s = Server::new(Config::default(), 1, 0, ProcessInfo::default());
+        let admin = crate::test_support::connect_loopback(&mut s);
+        let user = crate::test_support::connect_loopback(&mut s);
+        assert_eq!(run(&mut s, admin, "ACL SETUSER u on >pw +get ~a"), "+OK\r\n");
+        assert_eq!(run(&mut s, user, "AUTH u nope"), format!("-{WRONGPASS}\r\n"));
+        assert_eq!(run(&mut s, user, "AUTH nobody nope"), format!("-{WRONGPASS}\r\n"));
+        assert_eq!(run(&mut s, user, "AUTH u pw"), "+OK\r\n");
+        assert_eq!(
+            run(&mut s, user, "SET a v"),
+            "-NOPERM this user has no permissions to run the 'set' command\r\n"
+        );
+        assert_eq!(
+            run(&mut s, user, "GET b"),
+            "-NOPERM this user has no permissions to access one of the keys used as arguments\r\n"
+        );
+        assert_eq!(run(&mut s, user, "GET b"), run(&mut s, user, "GET c"));
+        assert_eq!(run(&mut s, user, "GET a"), "$-1\r\n");
+        assert_eq!(
+            info_line(&mut s, admin, "acl_access_denied_auth"),
+            "acl_access_denied_auth:2"
+        );
+        assert_eq!(
+            info_line(&mut s, admin, "acl_access_denied_cmd"),
+            "acl_access_denied_cmd:1"
+        );
+        assert_eq!(
+            info_line(&mut s, admin, "acl_access_denied_key"),
+            "acl_access_denied_key:3"
+        );
+        assert_eq!(
+            info_line(&mut s, admin, "acl_access_denied_channel"),
+            "acl_access_denied_channel:0"
+        );
+        // Entries: key b (x2, folded), key c, command set, auth nobody, auth u.
+        assert_eq!(s.acl.log.entries.len(), 5);
+        assert_eq!(s.acl.log.entries[1].count, 2);
+        assert_eq!(run(&mut s, admin, "CONFIG RESETSTAT"), "+OK\r\n");
+        assert_eq!(
+            info_line(&mut s, admin, "acl_access_denied_key"),
+            "acl_access_denied_key:0"
+        );
+    }
+
+    #[test]
+    fn log_folds_repeats_within_a_minute_and_is_bounded() {
+        let mut log = log::Log::default();
+        let entry = |object: &str, time_ms: i64| log::Entry {
+            count: 1,
+            reason: log::Reason::Key,
+            context: log::Context::Toplevel,
+            object: object.as_bytes().to_vec(),
+            username: b"u".to_vec(),
+            time_ms,
+            client_info: String::new(),
+        };
+        log.add(entry("a", 0), 3);
+        log.add(entry("a", 60_000), 3);
+        assert_eq!(log.entries.len(), 1);
+        assert_eq!(log.entries[0].count, 2);
+        log.add(entry("a", 120_001), 3);
+        assert_eq!(log.entries.len(), 2, "more than a minute after the last occurrence");
+        for (i, o) in ["b", "c", "d"].iter().enumerate() {
+            log.add(entry(o, 200_000 + i as i64), 3);
+        }
+        let objects: Vec<&[u8]> = log.entries.iter().map(|e| e.object.as_slice()).collect();
+        assert_eq!(objects, [b"d".as_slice(), b"c", b"b"]);
+    }
+
+    #[test]
+    fn aclfile_round_trips_and_reports_every_bad_line() {
+        let mut acl = Acl::new();
+        acl.users.insert(
+            b"alice".to_vec(),
+            apply_rules(
+                None,
+                b"alice",
+                &[b"on".to_vec(), b">pw".to_vec(), b"~a:*".to_vec(), b"(+set ~x)".to_vec()],
+            )
+            .expect("rules"),
+        );
+        let text = String::from_utf8(file::emit(&acl.users)).expect("ascii");
+        let parsed = file::parse("f.acl", &text).expect("parses");
+        assert_eq!(parsed, acl.users);
+        let err = file::parse("f.acl", "user a on\nnope\nuser a off\nuser b +nosuch bogus\n").expect_err("bad");
+        assert_eq!(
+            err,
+            "f.acl:2 should start with user keyword followed by the username. WARNING: Duplicate user 'a' found on \
+             line 3. f.acl:4: Unknown command or category name in ACL. f.acl:4: Syntax error. WARNING: ACL errors \
+             detected, no change to the previously active ACL rules was performed"
+        );
+        let only_alice = file::parse("f.acl", "user alice on nopass\n").expect("parses");
+        assert_eq!(
+            only_alice.get(DEFAULT_USER),
+            Some(&user::User::new_default()),
+            "default is recreated"
+        );
+    }
+
+    #[test]
+    fn passwords_are_stored_hashed_and_checked() {
+        let u = apply_rules(None, b"u", &[b"on".to_vec(), b">secret".to_vec()]).expect("rules");
+        assert_eq!(
+            u.passwords,
+            ["2bb80d537b1da3e38bd30361aa855686bde0eacd7162fef6a25fe97bf527a25b"]
+        );
+        assert!(u.check_password(b"secret"));
+        assert!(!u.check_password(b"secreT"));
+        let off = apply_rules(Some(&u), b"u", &[b"off".to_vec()]).expect("rules");
+        assert!(!off.check_password(b"secret"), "a disabled user cannot authenticate");
+    }
 }

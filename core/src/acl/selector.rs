@@ -374,10 +374,13 @@ impl Selector {
     /// True when a channel pattern grants `channel` (`literal`: compared as is, for pattern subscribes).
     pub fn channel_allowed(&self, channel: &[u8], literal: bool) -> bool {
         self.all_channels
-            || self
-                .channels
-                .iter()
-                .any(|p| if literal { p == channel } else { glob_match(p, channel, false) })
+            || self.channels.iter().any(|p| {
+                if literal {
+                    p == channel
+                } else {
+                    glob_match(p, channel, false)
+                }
+            })
     }
 
     /// The command rules in the reference server's form: `+@all` or `-@all`, then the categories that
@@ -386,7 +389,11 @@ impl Selector {
     pub fn describe_commands(&self) -> Vec<u8> {
         let t = table();
         let additive = !self.future;
-        let mut rules: Vec<u8> = if additive { b"-@all ".to_vec() } else { b"+@all ".to_vec() };
+        let mut rules: Vec<u8> = if additive {
+            b"-@all ".to_vec()
+        } else {
+            b"+@all ".to_vec()
+        };
         let mut fake = Selector::new();
         fake.set_all(!additive);
         let mut temp = self.clone();
@@ -523,4 +530,115 @@ impl Selector {
 /// True when a pattern or name holds whitespace or NUL, which rules cannot carry.
 pub fn has_spaces(s: &[u8]) -> bool {
     s.iter().any(|&b| b.is_ascii_whitespace() || b == 0 || b == 0x0b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Applies space-separated rules to a new selector.
+    fn selector(rules: &str) -> Selector {
+        let mut s = Selector::new();
+        for r in rules.split(' ').filter(|r| !r.is_empty()) {
+            s.apply(r.as_bytes()).unwrap_or_else(|e| panic!("rule {r}: {e:?}"));
+        }
+        s
+    }
+
+    /// What a selector permits, ignoring the `all_commands` shortcut (which only `+@all` sets).
+    fn permissions(s: &Selector) -> Selector {
+        let mut p = s.clone();
+        p.all_commands = false;
+        // First arguments of an allowed command never matter: the bit can only be cleared by rules that
+        // also drop them.
+        p.firstargs.retain(|(id, _)| !s.bit(*id));
+        p.firstargs.sort();
+        p
+    }
+
+    #[test]
+    fn descriptions_follow_the_reference() {
+        assert_eq!(selector("+@all ~* &*").describe(), b"~* &* +@all");
+        assert_eq!(selector("-get").describe(), b"resetchannels -@all");
+        assert_eq!(selector("+@read -get +get").describe_commands(), b"-@all +@read");
+        assert_eq!(selector("+get +@read").describe_commands(), b"-@all +@read");
+        assert_eq!(selector("+@all -@dangerous").describe_commands(), b"+@all -@dangerous");
+        assert_eq!(
+            selector("+client -client|list").describe_commands(),
+            b"-@all +client -client|list"
+        );
+        assert_eq!(
+            selector("+select|0 +select|1").describe_commands(),
+            b"-@all +select|0 +select|1"
+        );
+        assert_eq!(selector("%R~a %W~a %W~b ~c").describe_keys(), b"~a %W~b ~c");
+    }
+
+    #[test]
+    fn key_permissions_follow_the_pattern_flags() {
+        let s = selector("%R~r:* %W~w:* ~b:*");
+        assert!(s.key_allowed(b"r:1", KEY_READ));
+        assert!(!s.key_allowed(b"r:1", KEY_WRITE));
+        assert!(s.key_allowed(b"w:1", KEY_WRITE));
+        assert!(!s.key_allowed(b"w:1", KEY_READ | KEY_WRITE));
+        assert!(s.key_allowed(b"b:1", KEY_READ | KEY_WRITE));
+        assert!(!s.key_allowed(b"x", 0), "no pattern matches");
+    }
+
+    /// Rules that always apply (valid in any order, no `~`/`&` after `allkeys`/`allchannels` since
+    /// those are preceded by a reset here).
+    fn rule() -> impl Strategy<Value = String> {
+        const COMMANDS: &[&str] = &[
+            "get",
+            "set",
+            "client",
+            "client|list",
+            "config|get",
+            "select",
+            "acl|whoami",
+            "del",
+            "hset",
+        ];
+        const CATEGORY_NAMES: &[&str] = &[
+            "read",
+            "write",
+            "string",
+            "hash",
+            "admin",
+            "dangerous",
+            "fast",
+            "slow",
+            "keyspace",
+        ];
+        prop_oneof![
+            (any::<bool>(), proptest::sample::select(COMMANDS))
+                .prop_map(|(plus, c)| format!("{}{c}", if plus { '+' } else { '-' })),
+            (any::<bool>(), proptest::sample::select(CATEGORY_NAMES))
+                .prop_map(|(plus, c)| format!("{}@{c}", if plus { '+' } else { '-' })),
+            Just("+@all".to_string()),
+            Just("-@all".to_string()),
+            Just("+select|0".to_string()),
+            Just("+select|9".to_string()),
+            Just("resetkeys ~k:*".to_string()),
+            Just("resetkeys %R~r:* %W~w:*".to_string()),
+            Just("allkeys".to_string()),
+            Just("resetchannels &c".to_string()),
+            Just("allchannels".to_string()),
+        ]
+    }
+
+    proptest! {
+        /// rules -> description -> rules gives the same permissions, and describing again gives the same
+        /// text.
+        #[test]
+        fn description_round_trips(rules in proptest::collection::vec(rule(), 0..12)) {
+            let original = selector(&rules.join(" "));
+            let text = original.describe();
+            let text = String::from_utf8(text).expect("ascii rules");
+            let again = selector(&format!("resetkeys resetchannels {text}"));
+            prop_assert_eq!(permissions(&again), permissions(&original), "rules {:?} described as {}", rules, text);
+            prop_assert_eq!(String::from_utf8(again.describe()).expect("ascii"), text);
+        }
+    }
 }

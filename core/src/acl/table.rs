@@ -117,7 +117,10 @@ impl Table {
     /// The id of a top-level command by name, any case.
     fn find_top(&self, name: &[u8]) -> Option<usize> {
         let lower = std::str::from_utf8(name).ok()?.to_ascii_lowercase();
-        self.by_name.get(lower.as_str()).copied().filter(|&i| self.entries[i].parent.is_none())
+        self.by_name
+            .get(lower.as_str())
+            .copied()
+            .filter(|&i| self.entries[i].parent.is_none())
     }
 
     /// The id of a spec found by dispatch.

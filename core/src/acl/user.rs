@@ -92,7 +92,11 @@ impl User {
             } else {
                 check_hash(&op[1..])?
             };
-            let at = self.passwords.iter().position(|p| *p == hash).ok_or(RuleError::NoSuchPassword)?;
+            let at = self
+                .passwords
+                .iter()
+                .position(|p| *p == hash)
+                .ok_or(RuleError::NoSuchPassword)?;
             self.passwords.remove(at);
         } else if op[0] == b'(' && op[op.len() - 1] == b')' {
             let mut selector = Selector::new();
@@ -106,8 +110,15 @@ impl User {
         } else if is("clearselectors") {
             self.selectors.truncate(1);
         } else if is("reset") {
-            for rule in ["resetpass", "resetkeys", "resetchannels", "off", "sanitize-payload", "clearselectors", "-@all"]
-            {
+            for rule in [
+                "resetpass",
+                "resetkeys",
+                "resetchannels",
+                "off",
+                "sanitize-payload",
+                "clearselectors",
+                "-@all",
+            ] {
                 self.apply(rule.as_bytes())?;
             }
         } else {

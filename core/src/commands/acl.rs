@@ -42,7 +42,9 @@ const GENPASS_MAX_BITS: i64 = 4096;
 /// The reply for a subcommand called with arguments it does not accept.
 fn syntax_error(ctx: &Ctx<'_>) -> CommandError {
     let sub = String::from_utf8_lossy(ctx.arg(1)).into_owned();
-    CommandError::Other(format!("ERR unknown subcommand or wrong number of arguments for '{sub}'. Try ACL HELP.").into())
+    CommandError::Other(
+        format!("ERR unknown subcommand or wrong number of arguments for '{sub}'. Try ACL HELP.").into(),
+    )
 }
 
 fn lossy(bytes: &[u8]) -> String {
@@ -53,11 +55,19 @@ fn lossy(bytes: &[u8]) -> String {
 fn setuser(ctx: &mut Ctx<'_>) -> CmdResult {
     let name = ctx.argv[2].clone();
     if !valid_name(&name) {
-        return Err(CommandError::err("ERR Usernames can't contain spaces or null characters"));
+        return Err(CommandError::err(
+            "ERR Usernames can't contain spaces or null characters",
+        ));
     }
     let args: Vec<&[u8]> = ctx.argv[3..].iter().map(|a| a.as_ref()).collect();
     let rules = acl::merge_selector_args(&args).map_err(|i| {
-        CommandError::Other(format!("ERR Unmatched parenthesis in acl selector starting at '{}'.", lossy(args[i])).into())
+        CommandError::Other(
+            format!(
+                "ERR Unmatched parenthesis in acl selector starting at '{}'.",
+                lossy(args[i])
+            )
+            .into(),
+        )
     })?;
     let user = acl::apply_rules(ctx.server.acl.users.get(name.as_ref()), &name, &rules).map_err(|(rule, e)| {
         CommandError::Other(format!("ERR Error in ACL SETUSER modifier '{}': {}", lossy(&rule), e.text()).into())
@@ -166,8 +176,12 @@ fn cat(ctx: &mut Ctx<'_>) -> CmdResult {
                 CommandError::Other(format!("ERR Unknown category '{shown}'").into())
             })?;
             let t = table::table();
-            let names: Vec<&str> =
-                t.entries.iter().filter(|e| e.categories & (1 << cat) != 0).map(|e| e.spec.name).collect();
+            let names: Vec<&str> = t
+                .entries
+                .iter()
+                .filter(|e| e.categories & (1 << cat) != 0)
+                .map(|e| e.spec.name)
+                .collect();
             ctx.reply.array(names.len());
             for n in names {
                 ctx.reply.bulk(n.as_bytes());
@@ -277,7 +291,9 @@ pub fn finish_save(server: &mut Server, client: ClientId, ok: bool) {
         if ok {
             r.ok();
         } else {
-            r.error(b"ERR There was an error trying to save the ACLs. Please check the server logs for more information");
+            r.error(
+                b"ERR There was an error trying to save the ACLs. Please check the server logs for more information",
+            );
         }
     });
 }
@@ -319,7 +335,9 @@ pub fn replace_users(server: &mut Server, users: std::collections::BTreeMap<Vec<
 fn dryrun(ctx: &mut Ctx<'_>) -> CmdResult {
     let name = ctx.arg(2);
     if !ctx.server.acl.users.contains_key(name) {
-        return Err(CommandError::Other(format!("ERR User '{}' not found", lossy(name)).into()));
+        return Err(CommandError::Other(
+            format!("ERR User '{}' not found", lossy(name)).into(),
+        ));
     }
     let cmd_argv: Vec<Bytes> = ctx.argv[3..].to_vec();
     let t = table::table();
@@ -331,16 +349,18 @@ fn dryrun(ctx: &mut Ctx<'_>) -> CmdResult {
         }
     });
     let Some(spec) = spec else {
-        return Err(CommandError::Other(format!("ERR Command '{}' not found", lossy(&cmd_argv[0])).into()));
+        return Err(CommandError::Other(
+            format!("ERR Command '{}' not found", lossy(&cmd_argv[0])).into(),
+        ));
     };
     if !spec.arity_ok(cmd_argv.len()) {
         return Err(CommandError::WrongArity(spec.name));
     }
     match ctx.server.acl.check(name, spec, &cmd_argv) {
         Ok(()) => ctx.reply.ok(),
-        Err(Denial::Command) => {
-            ctx.reply.bulk(format!("This user has no permissions to run the '{}' command", spec.name).as_bytes())
-        }
+        Err(Denial::Command) => ctx
+            .reply
+            .bulk(format!("This user has no permissions to run the '{}' command", spec.name).as_bytes()),
         Err(Denial::Key(i)) => {
             let mut msg = b"This user has no permissions to access the '".to_vec();
             msg.extend_from_slice(&cmd_argv[i]);
