@@ -416,6 +416,22 @@ mod tests {
     }
 
     #[test]
+    fn a_connection_opened_under_a_password_stays_unauthenticated() {
+        let mut s = Server::new(Config::default(), 1, 0, ProcessInfo::default());
+        let admin = crate::test_support::connect_loopback(&mut s);
+        assert_eq!(run(&mut s, admin, "CONFIG SET requirepass sec"), "+OK\r\n");
+        let late = crate::test_support::connect_loopback(&mut s);
+        assert_eq!(run(&mut s, late, "PING"), format!("-{NOAUTH}\r\n"));
+        assert_eq!(run(&mut s, admin, "CONFIG SET requirepass "), "+OK\r\n");
+        // Commands run again once the default user needs no password, but HELLO still wants the
+        // connection itself authenticated, as on the reference server.
+        assert_eq!(run(&mut s, late, "PING"), "+PONG\r\n");
+        assert!(run(&mut s, late, "HELLO 2").starts_with("-NOAUTH HELLO must be called"));
+        assert_eq!(run(&mut s, late, "AUTH default x"), "+OK\r\n");
+        assert!(run(&mut s, late, "HELLO 2").starts_with("*14\r\n"));
+    }
+
+    #[test]
     fn log_folds_repeats_within_a_minute_and_is_bounded() {
         let mut log = log::Log::default();
         let entry = |object: &str, time_ms: i64| log::Entry {
