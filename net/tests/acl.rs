@@ -368,3 +368,38 @@ fn acl_save_and_load_use_the_aclfile() {
         Ok(())
     });
 }
+
+#[test]
+fn acl_save_reports_a_failed_write() {
+    let dir = temp_path("no-such-dir");
+    let path = dir.join("users.acl");
+    let server = keel_net::TestServer::start(&["--aclfile", &path.to_string_lossy()]);
+    // The file does not exist either, so start-up refuses it, as the reference does.
+    let err = server.err().expect("a missing aclfile stops start-up");
+    assert!(err.to_string().contains("Error loading ACLs, opening file"), "{err}");
+
+    let good = temp_path("save-target.acl");
+    std::fs::write(&good, "").expect("write aclfile");
+    let server = keel_net::TestServer::start(&["--aclfile", &good.to_string_lossy()]).expect("start keel");
+    let addr = server.addr();
+    // Replacing the file with a directory makes the final rename fail.
+    std::fs::remove_file(&good).expect("remove aclfile");
+    std::fs::create_dir(&good).expect("make a directory in its place");
+    std::fs::write(good.join("inside"), "x").expect("non-empty directory");
+    block_on(async move {
+        let mut admin = connect(&addr, None).await?;
+        assert_eq!(
+            call(&mut admin, &["ACL", "SAVE"]).await,
+            Err(
+                "ERR There was an error trying to save the ACLs. Please check the server logs for more information"
+                    .to_string()
+            )
+        );
+        assert_eq!(
+            call(&mut admin, &["PING"]).await.map(|v| text(&v)),
+            Ok("PONG".to_string())
+        );
+        Ok(())
+    });
+    let _ = std::fs::remove_dir_all(&good);
+}
