@@ -138,6 +138,10 @@ impl Runner {
             }
         }
 
+        if case.touches_acl() {
+            self.admin(&[b"ACL", b"LOG", b"RESET"])?;
+        }
+
         let mut run = self.run_steps(case)?;
 
         if case.pauses_clients() {
@@ -164,10 +168,43 @@ impl Runner {
                 ));
             }
         }
+        if case.touches_acl() {
+            self.reset_acl(&mut problems)?;
+        }
         if !problems.is_empty() {
             run.harness_error = Some(problems.join("; "));
         }
         Ok(run)
+    }
+
+    /// Undoes a case's ACL changes: every user but `default` is deleted, `default` gets back its
+    /// start-up rules, and the ACL log is emptied.
+    fn reset_acl(&mut self, problems: &mut Vec<String>) -> Result<(), String> {
+        let users = self.admin(&[b"ACL", b"USERS"])?;
+        for name in resp::bulk_strings(&users).unwrap_or_default() {
+            if name != b"default" {
+                self.admin(&[b"ACL", b"DELUSER", &name])?;
+            }
+        }
+        let reply = self.admin(&[
+            b"ACL",
+            b"SETUSER",
+            b"default",
+            b"on",
+            b"nopass",
+            b"allkeys",
+            b"allchannels",
+            b"allcommands",
+            b"clearselectors",
+        ])?;
+        if reply != b"+OK\r\n" {
+            problems.push(format!(
+                "harness: resetting the default user replied {:?}",
+                String::from_utf8_lossy(&reply)
+            ));
+        }
+        self.admin(&[b"ACL", b"LOG", b"RESET"])?;
+        Ok(())
     }
 
     /// Runs a case's steps on a new connection.

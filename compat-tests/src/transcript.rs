@@ -33,6 +33,7 @@ pub const NO_REPLY: &str = "(no reply)";
 /// The families, in the order the suite runs them.
 pub const FAMILIES: &[&str] = &[
     "connection",
+    "acl",
     "strings",
     "keys",
     "expiry",
@@ -157,6 +158,17 @@ impl Case {
             }
         }
         params
+    }
+
+    /// True when some step sends `ACL`, `AUTH` or `HELLO`, so the runner empties the ACL log before the
+    /// case and removes the users it created afterwards.
+    pub fn touches_acl(&self) -> bool {
+        self.steps.iter().any(|s| match &s.send {
+            Send::Command(args) => args.first().is_some_and(|a| {
+                a.eq_ignore_ascii_case(b"acl") || a.eq_ignore_ascii_case(b"auth") || a.eq_ignore_ascii_case(b"hello")
+            }),
+            Send::Raw(_) => false,
+        })
     }
 
     /// True when some step sends `CLIENT PAUSE`, so the runner unpauses the server afterwards.

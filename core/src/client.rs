@@ -66,6 +66,10 @@ pub struct ClientState {
     pub multi_error: bool,
     /// Set while `EXEC` runs this client's queued commands: blocking commands must not block.
     pub in_exec: bool,
+    /// The ACL user the connection runs as (`default` until it authenticates as another).
+    pub user: Box<[u8]>,
+    /// True once the connection authenticated, or from the start when the default user needs no password.
+    pub authenticated: bool,
 }
 
 impl ClientState {
@@ -88,6 +92,8 @@ impl ClientState {
             multi: None,
             multi_error: false,
             in_exec: false,
+            user: crate::acl::DEFAULT_USER.into(),
+            authenticated: true,
         }
     }
 }

@@ -176,10 +176,8 @@ pub static PARAMS: &[Param] = &[
     alias(p("replica-read-only", Kind::Bool, "yes"), "slave-read-only"),
     immutable(p("io-threads", Kind::Int { min: 1, max: 128 }, "1")),
     p("latency-tracking", Kind::Bool, "yes"),
-    // netsec: TLS, protected mode's password check, MODULE gating and client output limits. The shell
-    // acts on these (net/src/tls.rs, net/src/conn.rs); `requirepass` only tells protected mode whether a
-    // password is set here.
-    p("requirepass", Kind::Str, ""),
+    // netsec: TLS, MODULE gating and client output limits. The shell acts on these (net/src/tls.rs,
+    // net/src/conn.rs).
     immutable(p("enable-module-command", Kind::Enum(YES_NO_LOCAL), "no")),
     p(
         "client-output-buffer-limit",
@@ -206,6 +204,10 @@ pub static PARAMS: &[Param] = &[
     p("tls-session-cache-timeout", Kind::Int { min: 0, max: INT_MAX }, "300"),
     p("tls-replication", Kind::Bool, "no"),
     p("tls-cluster", Kind::Bool, "no"),
+    // acl
+    p("requirepass", Kind::Str, ""),
+    immutable(p("aclfile", Kind::Str, "")),
+    p("acllog-max-len", Kind::Int { min: 0, max: LONG_MAX }, "128"),
 ];
 
 /// The client classes `client-output-buffer-limit` knows, in the order it lists them.
@@ -294,6 +296,8 @@ pub struct Config {
     /// `rename-command FROM TO` lines of the configuration file, in order (`TO` empty: removed). Not a
     /// parameter: `CONFIG GET` does not show them. The server applies them when it starts.
     pub command_renames: Vec<(String, String)>,
+    /// `user <name> <rules...>` directives of the config file, in order (a directive that may repeat).
+    pub users: Vec<Vec<String>>,
 }
 
 impl Default for Config {
@@ -302,6 +306,7 @@ impl Default for Config {
             values: PARAMS.iter().map(|p| p.default.to_string()).collect(),
             lfu_policy: false,
             command_renames: Vec::new(),
+            users: Vec::new(),
         }
     }
 }

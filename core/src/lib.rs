@@ -6,6 +6,7 @@
 //! reply bytes and [`server::Effect`]s out. That is what lets every line run deterministically in tests,
 //! fuzzers and the simulator.
 
+pub mod acl;
 pub mod blocking;
 pub mod client;
 pub mod commands;

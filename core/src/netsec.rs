@@ -49,9 +49,9 @@ impl Server {
     /// True when protected mode refuses a new connection: it is on, no password is set, and the peer is
     /// a TCP client whose address is not exactly the IPv4 or IPv6 loopback address.
     pub fn protected_mode_denies(&self, info: &ConnInfo) -> bool {
-        // The acl work replaces this with "the default user has no password"; until then `requirepass`
-        // is the only way to set one.
-        let password_set = !self.config.get("requirepass").unwrap_or("").is_empty();
+        // As the reference: what matters is whether the default user needs no password (`requirepass`
+        // or `ACL SETUSER default >...` both give it one).
+        let password_set = !self.acl.default_user().is_some_and(|u| u.nopass);
         self.config.get_bool("protected-mode") && !password_set && info.kind == ConnKind::Tcp && !is_local_client(info)
     }
 

@@ -8,6 +8,7 @@
 use bytes::Bytes;
 use rand::{rngs::SmallRng, Rng, SeedableRng};
 
+use crate::acl;
 use crate::blocking::{BlockOp, BlockedClient, BlockedClients};
 use crate::client::{ClientHandle, ClientId, ClientState, Clients, ConnInfo, ReplyMode};
 use crate::commands::transactions::{self, Watches};
@@ -32,6 +33,15 @@ pub enum Effect {
     /// A blocked client was served, timed out or unblocked: its connection should call
     /// [`Server::resume`] to collect the reply and go on.
     Unblocked(ClientId),
+    /// `ACL SAVE`: write `text` to `path` atomically (temporary file, fsync, rename), then call
+    /// [`crate::commands::acl::finish_save`] for `client`.
+    AclSave {
+        client: ClientId,
+        path: String,
+        text: Vec<u8>,
+    },
+    /// `ACL LOAD`: read `path`, then call [`crate::commands::acl::finish_load`] for `client`.
+    AclLoad { client: ClientId, path: String },
 }
 
 /// Facts about the process the shell gives at start-up, reported by `INFO server`.
@@ -65,6 +75,11 @@ pub struct Stats {
     /// Error replies by code word, in first-seen order.
     pub errors_by_code: Vec<(Vec<u8>, u64)>,
     pub unexpected_error_replies: u64,
+    /// ACL denials by reason (`acl_access_denied_*`).
+    pub acl_denied_auth: u64,
+    pub acl_denied_cmd: u64,
+    pub acl_denied_key: u64,
+    pub acl_denied_channel: u64,
 }
 
 /// `CLIENT PAUSE` state.
@@ -103,6 +118,8 @@ pub struct Server {
     pub dirty: u64,
     /// The shell's hook for settings it applies itself (TLS certificates); see `netsec`.
     pub config_applier: Option<crate::netsec::ConfigApplier>,
+    /// ACL users and log.
+    pub acl: crate::acl::Acl,
     /// The time of the command running now, in Unix ms.
     now_ms: i64,
 }
@@ -156,13 +173,31 @@ impl Server {
             blocked: BlockedClients::default(),
             dirty: 0,
             config_applier: None,
+            acl: crate::acl::Acl::new(),
             now_ms,
         }
+        .with_configured_users()
+    }
+
+    /// Applies `requirepass` and the config file's `user` directives to the fresh user set. A directive
+    /// that fails is skipped here; the shell validates them before start-up
+    /// ([`crate::acl::file::apply_config_users`]) and refuses to start on an error.
+    fn with_configured_users(mut self) -> Server {
+        let pass = self.config.get("requirepass").unwrap_or("").to_string();
+        self.acl.set_requirepass(&pass);
+        let lines = self.config.users.clone();
+        let _ = crate::acl::file::apply_config_users(&mut self.acl.users, &lines);
+        self
     }
 
     /// Registers a new connection.
     pub fn connect(&mut self, info: ConnInfo, now_ms: i64) -> ClientHandle {
-        self.clients.add(info, now_ms)
+        let handle = self.clients.add(info, now_ms);
+        if let Some(mut c) = self.clients.take(handle) {
+            c.authenticated = self.acl.new_connection_authenticated();
+            self.clients.put_back(handle, c);
+        }
+        handle
     }
 
     /// Forgets a closed connection.
@@ -369,6 +404,25 @@ impl Server {
         let lookup = self.registry.lookup(argv);
         // A command that cannot even be queued (unknown, wrong arity) dooms the transaction.
         let rejected = !matches!(lookup, Lookup::Found(..));
+        // Authentication and ACL permissions, checked before a command is queued or run.
+        if let Lookup::Found(spec, _) = lookup {
+            client.last_cmd = spec.name;
+            let stage = match (top, in_multi) {
+                (false, _) => acl::Stage::Exec,
+                (true, true) => acl::Stage::Queued,
+                (true, false) => acl::Stage::Toplevel,
+            };
+            if let Err(e) = acl::gate(self, client, spec, argv, stage, now_ms) {
+                if spec.name == "exec" && top {
+                    // A refused EXEC discards the transaction, and says so.
+                    transactions::discard_transaction(self, client);
+                    let mut text = b"EXECABORT Transaction discarded because of: ".to_vec();
+                    text.extend_from_slice(&e.message());
+                    return self.reject(client, CommandError::Raw(text), false, out);
+                }
+                return self.reject(client, e, in_multi, out);
+            }
+        }
         let outcome = match lookup {
             Lookup::Found(spec, _) if in_multi && !transactions::runs_in_multi(spec.name) => {
                 client.last_cmd = spec.name;
@@ -416,6 +470,18 @@ impl Server {
             Reply::new(out, client.proto).error(&message);
         }
         close
+    }
+
+    /// Replies with a command's refusal (counted as an error); `doom` marks the open transaction to
+    /// abort at `EXEC`. Returns false: the connection stays open.
+    fn reject(&mut self, client: &mut ClientState, e: CommandError, doom: bool, out: &mut Vec<u8>) -> bool {
+        if doom {
+            client.multi_error = true;
+        }
+        let message = e.message();
+        self.count_error(&message);
+        Reply::new(out, client.proto).error(&message);
+        false
     }
 
     /// `EXEC` inside a transaction: aborts if a command could not be queued, replies null if a watched

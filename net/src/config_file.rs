@@ -112,6 +112,11 @@ pub fn apply(config: &mut Config, text: &str) -> Result<(), LoadError> {
             rename_command(config, values).map_err(fail)?;
             continue;
         }
+        if name.eq_ignore_ascii_case("user") {
+            // May repeat: every `user` line defines one ACL user (name, then rules).
+            config.users.push(values.to_vec());
+            continue;
+        }
         let value = values.join(" ");
         match config.set_startup(name, &value) {
             Ok(()) => {}

@@ -127,6 +127,7 @@ where
             }
             let flow = {
                 let mut core = shared.core();
+                shared.deliver_io(&mut core);
                 let flow = core.resume(handle, now_us(), &mut out);
                 let effects = core.take_effects();
                 if !effects.is_empty() {

@@ -18,8 +18,10 @@ use tokio::sync::{watch, Notify};
 
 use crate::alloc;
 use crate::conn;
-use crate::storage::{OsStorage, Storage};
+use crate::storage::{AtomicWriter, OsStorage, Storage};
 use crate::tls::{self, TlsState};
+use std::io::Read as _;
+use std::path::Path;
 
 /// Current Unix time in microseconds.
 pub fn now_us() -> i64 {
@@ -94,6 +96,30 @@ pub struct Shared {
     pub pause_requested: std::sync::atomic::AtomicBool,
     /// Where data files are read and written (the real file system, or the simulator's faulty disk).
     storage: std::sync::RwLock<Arc<dyn Storage>>,
+    /// Outcomes of file work done for clients parked with `wait_for_io`, handed to core when they wake.
+    io_done: Mutex<Vec<IoDone>>,
+}
+
+/// The outcome of file work done on a client's behalf.
+enum IoDone {
+    AclSave {
+        client: ClientId,
+        ok: bool,
+    },
+    AclLoad {
+        client: ClientId,
+        path: String,
+        text: Result<String, String>,
+    },
+}
+
+/// An I/O error in the reference server's words (the C library's message, without Rust's suffix).
+fn os_message(e: &io::Error) -> String {
+    let text = e.to_string();
+    match text.rfind(" (os error") {
+        Some(i) => text[..i].to_string(),
+        None => text,
+    }
 }
 
 impl Shared {
@@ -197,6 +223,31 @@ impl Shared {
         self.shutdown.send_replace(true);
     }
 
+    /// Records finished file work and wakes the client waiting for it.
+    fn io_finished(&self, done: IoDone) {
+        let client = match &done {
+            IoDone::AclSave { client, .. } | IoDone::AclLoad { client, .. } => *client,
+        };
+        self.io_done.lock().unwrap_or_else(|p| p.into_inner()).push(done);
+        if let Some(n) = self.unblocks.lock().unwrap_or_else(|p| p.into_inner()).get(&client) {
+            n.notify_one();
+        }
+    }
+
+    /// Hands finished file work to core (each waiting client gets its reply through `resume`). Called
+    /// with the core locked by a connection that woke up.
+    pub fn deliver_io(&self, core: &mut Server) {
+        let done = std::mem::take(&mut *self.io_done.lock().unwrap_or_else(|p| p.into_inner()));
+        for d in done {
+            match d {
+                IoDone::AclSave { client, ok } => keel_core::commands::acl::finish_save(core, client, ok),
+                IoDone::AclLoad { client, path, text } => {
+                    keel_core::commands::acl::finish_load(core, client, &path, text)
+                }
+            }
+        }
+    }
+
     /// Carries out effects produced by a batch. Returns how long the issuing client must wait before its
     /// replies are sent (DEBUG SLEEP).
     pub fn apply_effects(&self, effects: Vec<Effect>, core: &Server) -> Duration {
@@ -221,6 +272,31 @@ impl Shared {
                     self.pause_requested.store(core.pause.is_some(), Ordering::Relaxed);
                     self.unpaused.notify_waiters();
                 }
+                Effect::AclSave { client, path, text } => {
+                    let written = AtomicWriter::begin(self.storage(), Path::new(&path)).and_then(|mut w| {
+                        w.write_all(&text)?;
+                        w.commit()
+                    });
+                    if let Err(e) = &written {
+                        tracing::warn!(path, error = %e, "ACL SAVE failed");
+                    }
+                    self.io_finished(IoDone::AclSave {
+                        client,
+                        ok: written.is_ok(),
+                    });
+                }
+                Effect::AclLoad { client, path } => {
+                    let text = self
+                        .storage()
+                        .open(Path::new(&path))
+                        .and_then(|mut f| {
+                            let mut t = String::new();
+                            f.read_to_string(&mut t)?;
+                            Ok(t)
+                        })
+                        .map_err(|e| os_message(&e));
+                    self.io_finished(IoDone::AclLoad { client, path, text });
+                }
                 Effect::Unblocked(id) => {
                     // notify_one keeps a permit if the connection is not waiting yet, so no wake-up is lost.
                     if let Some(n) = self.unblocks.lock().unwrap_or_else(|p| p.into_inner()).get(&id) {
@@ -231,6 +307,34 @@ impl Shared {
         }
         sleep
     }
+}
+
+/// Checks the configured users before start-up, like the reference server: `user` directives and an
+/// `aclfile` together are refused, a bad directive is refused, and an `aclfile` must load completely.
+/// Returns the aclfile's users, if one is set.
+fn startup_users(
+    config: &Config,
+) -> io::Result<Option<std::collections::BTreeMap<Vec<u8>, keel_core::acl::user::User>>> {
+    let invalid = |msg: String| io::Error::new(io::ErrorKind::InvalidInput, msg);
+    let aclfile = config.get("aclfile").unwrap_or("").to_string();
+    if !aclfile.is_empty() && !config.users.is_empty() {
+        return Err(invalid(
+            "Configuring Redis with users defined in redis.conf and at the same setting an ACL file path is \
+             invalid. This setup is very likely to lead to configuration errors and security holes, please \
+             define either an ACL file or declare users directly in your redis.conf, but not both."
+                .into(),
+        ));
+    }
+    let mut scratch = keel_core::acl::Acl::new().users;
+    keel_core::acl::file::apply_config_users(&mut scratch, &config.users).map_err(invalid)?;
+    if aclfile.is_empty() {
+        return Ok(None);
+    }
+    let text = std::fs::read_to_string(&aclfile)
+        .map_err(|e| format!("Error loading ACLs, opening file '{aclfile}': {}", os_message(&e)))
+        .and_then(|t| keel_core::acl::file::parse(&aclfile, &t))
+        .map_err(|e| invalid(format!("Aborting Redis startup because of ACL errors: {e}")))?;
+    Ok(Some(text))
 }
 
 /// A bound, not yet running server.
@@ -328,7 +432,11 @@ impl Bound {
         };
         let settings = LiveSettings::default();
         settings.refresh(&config);
+        let acl_users = startup_users(&config)?;
         let mut core = Server::new(config, seed(), now_us() / 1000, process);
+        if let Some(users) = acl_users {
+            keel_core::commands::acl::replace_users(&mut core, users);
+        }
         let (shutdown, _) = watch::channel(false);
         let tls_port = tls.first().and_then(|l| l.local_addr().ok()).map_or(0, |a| a.port());
         Ok(Bound {
@@ -348,6 +456,7 @@ impl Bound {
                     unpaused: Notify::new(),
                     pause_requested: std::sync::atomic::AtomicBool::new(false),
                     storage: std::sync::RwLock::new(Arc::new(OsStorage)),
+                    io_done: Mutex::new(Vec::new()),
                 }
             }),
             tcp,

@@ -1,10 +1,10 @@
-//! The connection family: PING, ECHO, QUIT, SELECT, RESET, HELLO and the CLIENT subcommands ID, SETNAME,
+//! The connection family: PING, ECHO, QUIT, SELECT, RESET, HELLO, AUTH and the CLIENT subcommands ID, SETNAME,
 //! GETNAME, LIST, INFO, KILL, NO-EVICT, PAUSE, UNPAUSE, REPLY and HELP.
 //!
 //! Owns these commands' argument rules, replies and errors, and the `CLIENT LIST`/`CLIENT INFO` line
-//! format. Per-connection state lives in `client`; closing another connection and pausing are
-//! [`Effect`]s the shell carries out. keel has no ACL users, replication or pub/sub state yet: every
-//! client is a `normal` client of the password-less `default` user.
+//! format, and AUTH. Per-connection state lives in `client`; closing another connection and pausing are
+//! [`Effect`]s the shell carries out; credentials are checked by `acl`. keel has no replication or
+//! pub/sub state yet: every client is a `normal` client.
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
@@ -23,6 +23,7 @@ pub fn register(r: &mut Registry) {
     r.add("select", select);
     r.add("reset", reset);
     r.add("hello", hello);
+    r.add("auth", auth);
     r.add("client|id", client_id);
     r.add("client|setname", client_setname);
     r.add("client|getname", client_getname);
@@ -35,9 +36,6 @@ pub fn register(r: &mut Registry) {
     r.add("client|reply", client_reply);
     r.add("client|help", client_help);
 }
-
-/// The only user that exists: the reference server's password-less `default` user.
-const DEFAULT_USER: &[u8] = b"default";
 
 /// Query-buffer size reported for a client whose buffer is allocated (`CLIENT LIST qbuf-free=`).
 const QUERY_BUF_SIZE: usize = 20474;
@@ -140,6 +138,9 @@ fn reset(ctx: &mut Ctx<'_>) -> CmdResult {
     ctx.client.db = 0;
     set_protocol(ctx, Protocol::Resp2);
     ctx.client.name = None;
+    // Back to the default user, authenticated only if that user needs no password.
+    ctx.client.user = crate::acl::DEFAULT_USER.into();
+    ctx.client.authenticated = ctx.server.acl.new_connection_authenticated();
     // NO-TOUCH cannot be set through 7.0's command set; clearing it keeps later versions' RESET meaning.
     ctx.client.no_touch = false;
     if matches!(ctx.client.reply_mode, ReplyMode::Off | ReplyMode::SkipNext) {
@@ -171,12 +172,8 @@ fn hello(ctx: &mut Ctx<'_>) -> CmdResult {
         let more = ctx.argc() - 1 - j;
         let opt = ctx.arg(j);
         if is(opt, "auth") && more >= 2 {
-            // The default user has no password, so any password authenticates it; no other user exists.
-            if ctx.arg(j + 1) != DEFAULT_USER {
-                return Err(CommandError::err(
-                    "WRONGPASS invalid username-password pair or user is disabled.",
-                ));
-            }
+            let (user, pass) = (ctx.argv[j + 1].clone(), ctx.argv[j + 2].clone());
+            crate::acl::authenticate(ctx.server, ctx.client, &user, &pass, ctx.argv, ctx.now_ms)?;
             j += 3;
         } else if is(opt, "setname") && more >= 1 {
             set_name(ctx.client, &ctx.argv[j + 1])?;
@@ -186,6 +183,13 @@ fn hello(ctx: &mut Ctx<'_>) -> CmdResult {
                 format!("ERR Syntax error in HELLO option '{}'", c_text(opt)).into(),
             ));
         }
+    }
+    if !ctx.client.authenticated {
+        return Err(CommandError::err(
+            "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH \
+             <user> <pass> option can be used to authenticate the client and select the RESP protocol \
+             version at the same time",
+        ));
     }
     if let Some(p) = proto {
         set_protocol(ctx, p);
@@ -207,6 +211,30 @@ fn hello(ctx: &mut Ctx<'_>) -> CmdResult {
     r.bulk(b"master");
     r.bulk(b"modules");
     r.array(0);
+    Ok(())
+}
+
+/// AUTH [username] password
+///
+/// The one-argument form authenticates the default user, and is refused while that user has no
+/// password.
+fn auth(ctx: &mut Ctx<'_>) -> CmdResult {
+    if ctx.argc() > 3 {
+        return Err(CommandError::Syntax);
+    }
+    let (user, pass) = if ctx.argc() == 2 {
+        if ctx.server.acl.default_user().is_none_or(|u| u.nopass) {
+            return Err(CommandError::err(
+                "ERR AUTH <password> called without any password configured for the default user. Are you \
+                 sure your configuration is correct?",
+            ));
+        }
+        (bytes::Bytes::from_static(crate::acl::DEFAULT_USER), ctx.argv[1].clone())
+    } else {
+        (ctx.argv[1].clone(), ctx.argv[2].clone())
+    };
+    crate::acl::authenticate(ctx.server, ctx.client, &user, &pass, ctx.argv, ctx.now_ms)?;
+    ctx.reply.ok();
     Ok(())
 }
 
@@ -295,7 +323,7 @@ fn write_client_info(out: &mut String, c: &ClientState, argv: Option<&[bytes::By
         out,
         "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi={} \
          qbuf={} qbuf-free={} argv-mem={} multi-mem=0 rbs={} rbp=0 obl=0 oll=0 omem=0 tot-mem={} events=r \
-         cmd={} user=default redir=-1 resp={}",
+         cmd={} user={} redir=-1 resp={}",
         c.id,
         c.info.addr,
         c.info.laddr,
@@ -312,8 +340,18 @@ fn write_client_info(out: &mut String, c: &ClientState, argv: Option<&[bytes::By
         REPLY_BUF_SIZE,
         tot_mem,
         c.last_cmd,
+        String::from_utf8_lossy(&c.user),
         c.proto.version(),
     );
+}
+
+/// The `CLIENT LIST` line of `c` without its newline (for the ACL log); `argv` as for
+/// `write_client_info`.
+pub(crate) fn client_info_line(c: &ClientState, argv: Option<&[bytes::Bytes]>, now_ms: i64) -> String {
+    let mut line = String::new();
+    write_client_info(&mut line, c, argv, now_ms, false);
+    line.pop();
+    line
 }
 
 /// Appends the `CLIENT LIST` line of the connected client `id` (the running one included), if any.
@@ -378,6 +416,7 @@ fn client_info(ctx: &mut Ctx<'_>) -> CmdResult {
 struct KillFilter {
     addr: Option<Vec<u8>>,
     laddr: Option<Vec<u8>>,
+    user: Option<Vec<u8>>,
     id: Option<ClientId>,
     kind: Option<ClientType>,
     skip_me: bool,
@@ -390,6 +429,7 @@ impl KillFilter {
             && self.laddr.as_deref().is_none_or(|a| c.info.laddr.as_bytes() == a)
             && self.kind.is_none_or(|k| client_type(c) == k)
             && self.id.is_none_or(|id| c.id == id)
+            && self.user.as_deref().is_none_or(|u| *c.user == *u)
             && !(me && self.skip_me)
     }
 }
@@ -399,6 +439,7 @@ fn parse_kill_filter(ctx: &Ctx<'_>) -> Result<KillFilter, CommandError> {
     let mut f = KillFilter {
         addr: None,
         laddr: None,
+        user: None,
         id: None,
         kind: None,
         skip_me: true,
@@ -426,12 +467,12 @@ fn parse_kill_filter(ctx: &Ctx<'_>) -> Result<KillFilter, CommandError> {
         } else if is(opt, "laddr") {
             f.laddr = Some(c_text_bytes(value).to_vec());
         } else if is(opt, "user") {
-            // Every client is the default user's, so naming it filters nothing.
-            if value.as_ref() != DEFAULT_USER {
+            if !ctx.server.acl.users.contains_key(value.as_ref()) {
                 return Err(CommandError::Other(
                     format!("ERR No such user '{}'", c_text(value)).into(),
                 ));
             }
+            f.user = Some(value.to_vec());
         } else if is(opt, "skipme") {
             f.skip_me = if is(value, "yes") {
                 true

@@ -5,6 +5,7 @@
 //! signature. Each family module (`strings`, `keys`, ...) registers its handlers and owns their behaviour.
 //! Nothing here performs I/O; handlers write replies into the output buffer and push effects.
 
+pub mod acl;
 pub mod blocking;
 pub mod connection;
 pub mod debug;
@@ -135,6 +136,7 @@ impl Registry {
         blocking::register(&mut r);
         debug::register(&mut r);
         module::register(&mut r);
+        acl::register(&mut r);
         r
     }
 

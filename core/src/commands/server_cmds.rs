@@ -534,7 +534,11 @@ fn info_stats(ctx: &Ctx<'_>, out: &mut String) {
          io_threaded_reads_processed:0\r\n\
          io_threaded_writes_processed:0\r\n\
          reply_buffer_shrinks:0\r\n\
-         reply_buffer_expands:0\r\n",
+         reply_buffer_expands:0\r\n\
+         acl_access_denied_auth:{}\r\n\
+         acl_access_denied_cmd:{}\r\n\
+         acl_access_denied_key:{}\r\n\
+         acl_access_denied_channel:{}\r\n",
         s.clients.total_connections,
         st.net_input_bytes,
         st.net_output_bytes,
@@ -544,6 +548,10 @@ fn info_stats(ctx: &Ctx<'_>, out: &mut String) {
         st.keyspace_misses,
         st.unexpected_error_replies,
         st.total_error_replies,
+        st.acl_denied_auth,
+        st.acl_denied_cmd,
+        st.acl_denied_key,
+        st.acl_denied_channel,
     );
 }
 
@@ -830,6 +838,10 @@ fn config_set(ctx: &mut Ctx<'_>) -> CmdResult {
         }
     }
     for param in changed {
+        if param == "requirepass" {
+            let pass = ctx.server.config.get(param).unwrap_or("").to_string();
+            ctx.server.acl.set_requirepass(&pass);
+        }
         let effect = Effect::ConfigChanged(param);
         if !ctx.server.effects.contains(&effect) {
             ctx.server.effects.push(effect);
@@ -1181,7 +1193,7 @@ fn command_list(ctx: &mut Ctx<'_>) -> CmdResult {
 }
 
 /// Key positions found in a command's arguments, each with its key-spec flags.
-type KeyRefs = Vec<(usize, &'static [&'static str])>;
+pub(crate) type KeyRefs = Vec<(usize, &'static [&'static str])>;
 
 /// A key that is read.
 const RO_ACCESS: &[&str] = &["RO", "access"];
@@ -1348,13 +1360,13 @@ fn keys_from_procedure(name: &str, args: &[Bytes]) -> Option<KeyRefs> {
 }
 
 /// True when the command takes key arguments at all.
-fn has_key_args(spec: &CommandSpec) -> bool {
+pub(crate) fn has_key_args(spec: &CommandSpec) -> bool {
     let has_procedure = spec.has_flag("movablekeys") || matches!(spec.name, "set" | "bitfield");
     has_procedure || spec.key_specs.iter().any(|ks| !ks.flags.contains(&"not_key"))
 }
 
 /// The keys of a full command line `args` (its name first), as `COMMAND GETKEYS` reports them.
-fn command_keys(spec: &CommandSpec, args: &[Bytes]) -> KeyRefs {
+pub(crate) fn command_keys(spec: &CommandSpec, args: &[Bytes]) -> KeyRefs {
     let usable = spec.key_specs.iter().any(|ks| !ks.flags.contains(&"not_key"));
     let variable = spec.key_specs.iter().any(|ks| ks.flags.contains(&"variable_flags"));
     if usable && !variable {
