@@ -197,7 +197,7 @@ fn read_text_double<R: Read>(input: &mut Input<R>) -> Result<f64> {
 
 /// Consecutive elements as pairs (an odd count is corruption).
 fn pairs<R: Read>(input: &Input<R>, flat: Vec<Vec<u8>>) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
-    if flat.len() % 2 != 0 {
+    if !flat.len().is_multiple_of(2) {
         return Err(input.corrupt("odd number of elements in a pair blob"));
     }
     let mut it = flat.into_iter();

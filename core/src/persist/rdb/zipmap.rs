@@ -16,8 +16,11 @@ fn length_at(blob: &[u8], p: usize) -> Result<(usize, usize), &'static str> {
     }
 }
 
+/// A (field, value) pair.
+pub type Pair = (Vec<u8>, Vec<u8>);
+
 /// The (field, value) pairs of a zipmap blob.
-pub fn parse(blob: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, &'static str> {
+pub fn parse(blob: &[u8]) -> Result<Vec<Pair>, &'static str> {
     let get = |from: usize, n: usize| blob.get(from..from + n).ok_or("zipmap out of bounds");
     let mut pairs = Vec::new();
     let mut p = 1;
