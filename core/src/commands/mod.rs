@@ -8,6 +8,7 @@
 pub mod blocking;
 pub mod connection;
 pub mod debug;
+pub mod dump;
 pub mod error;
 pub mod expiry;
 pub mod hashes;
@@ -132,6 +133,7 @@ impl Registry {
         transactions::register(&mut r);
         blocking::register(&mut r);
         debug::register(&mut r);
+        dump::register(&mut r);
         r
     }
 
