@@ -14,6 +14,7 @@ pub mod config;
 pub mod glob;
 pub mod keyspace;
 pub mod netsec;
+pub mod persist;
 pub mod resp;
 pub mod server;
 pub mod types;

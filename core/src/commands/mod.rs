@@ -9,6 +9,7 @@ pub mod acl;
 pub mod blocking;
 pub mod connection;
 pub mod debug;
+pub mod dump;
 pub mod error;
 pub mod expiry;
 pub mod hashes;
@@ -137,6 +138,7 @@ impl Registry {
         debug::register(&mut r);
         module::register(&mut r);
         acl::register(&mut r);
+        dump::register(&mut r);
         r
     }
 
