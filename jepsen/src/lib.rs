@@ -42,5 +42,6 @@ pub mod checker;
 pub mod history;
 pub mod model;
 
-pub use checker::{check, check_with_budget, CheckResult, Violation};
-pub use history::{Event, EventKind, History, Op, OpKind, Operation, ParseError, Value};
+pub use checker::{check, check_model, check_with_budget, CheckResult, Violation};
+pub use history::{Command, Event, EventKind, History, Op, OpKind, Operation, ParseError, Txn, Value};
+pub use model::{Keyspace, Model};
