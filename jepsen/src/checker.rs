@@ -532,4 +532,210 @@ mod tests {
             }
         );
     }
+
+    /// A sequential history from `(command, reply)` lines, one process, 1 ms apart.
+    fn sequential(lines: &[(&str, &str)]) -> String {
+        let mut out = String::new();
+        for (i, (op, reply)) in lines.iter().enumerate() {
+            let t = 1000 * (2 * i as i64 + 1);
+            out.push_str(&format!("{t} 1 invoke {op}\n{} 1 ok {reply}\n", t + 500));
+        }
+        out
+    }
+
+    #[test]
+    fn lists() {
+        assert_linearizable(&sequential(&[
+            ("rpush l a b", "int 2"),
+            ("lpush l c", "int 3"),
+            ("lrange l 0 -1", "arr 3 bulk c bulk a bulk b"),
+            ("lrange l -2 10", "arr 2 bulk a bulk b"),
+            ("lrange l 5 9", "arr 0"),
+            ("rpop l", "bulk b"),
+            ("lpop l", "bulk c"),
+            ("llen l", "int 1"),
+            ("lpop l", "bulk a"),
+            ("lpop l", "nil"),
+            ("llen l", "int 0"),
+            ("get l", "nil"),
+            ("rpush l x", "int 1"),
+            ("get l", "err WRONGTYPE\\x20Operation\\x20against\\x20a\\x20key\\x20holding\\x20the\\x20wrong\\x20kind\\x20of\\x20value"),
+        ]));
+        // Popping from the wrong end, or an element pushed later.
+        assert_violation(&sequential(&[("rpush l a b", "int 2"), ("lpop l", "bulk b")]));
+        assert_violation(&sequential(&[
+            ("lpush l a b", "int 2"),
+            ("lrange l 0 -1", "arr 2 bulk a bulk b"),
+        ]));
+        // Two concurrent pops cannot both take the same element.
+        let pops = "1000 1 invoke rpush l a b\n1500 1 ok int 2\n2000 2 invoke lpop l\n2000 3 invoke lpop l\n";
+        assert_linearizable(&format!("{pops}2500 2 ok bulk b\n2500 3 ok bulk a\n"));
+        assert_violation(&format!("{pops}2500 2 ok bulk a\n2500 3 ok bulk a\n"));
+    }
+
+    #[test]
+    fn hashes() {
+        assert_linearizable(&sequential(&[
+            ("hset h f 1 g x", "int 2"),
+            ("hset h f 5", "int 0"),
+            ("hincrby h f 2", "int 7"),
+            ("hincrby h n -1", "int -1"),
+            (
+                "hincrby h g 1",
+                "err ERR\\x20hash\\x20value\\x20is\\x20not\\x20an\\x20integer",
+            ),
+            ("hgetall h", "arr 6 bulk f bulk 7 bulk g bulk x bulk n bulk -1"),
+            ("hget h g", "bulk x"),
+            ("hdel h f g zz", "int 2"),
+            ("hget h f", "nil"),
+            ("hdel h n", "int 1"),
+            ("hgetall h", "arr 0"),
+        ]));
+        // HGETALL pairs are compared in field order (the recorder sorts them) ...
+        assert_violation(&sequential(&[
+            ("hset h b 1 a 2", "int 2"),
+            ("hgetall h", "arr 4 bulk b bulk 1 bulk a bulk 2"),
+        ]));
+        // ... a deleted field does not come back, and increments are not lost.
+        assert_violation(&sequential(&[
+            ("hset h f 1", "int 1"),
+            ("hdel h f", "int 1"),
+            ("hget h f", "bulk 1"),
+        ]));
+        assert_violation(
+            "1000 1 invoke hincrby h f 1\n1000 2 invoke hincrby h f 1\n2000 1 ok int 1\n2000 2 ok int 1\n",
+        );
+    }
+
+    #[test]
+    fn sets() {
+        assert_linearizable(&sequential(&[
+            ("sadd s b a b", "int 2"),
+            ("sadd s a c", "int 1"),
+            ("smembers s", "arr 3 bulk a bulk b bulk c"),
+            ("sismember s c", "int 1"),
+            ("srem s c z", "int 1"),
+            ("sismember s c", "int 0"),
+            ("scard s", "int 2"),
+            ("srem s a b", "int 2"),
+            ("smembers s", "arr 0"),
+            ("scard s", "int 0"),
+        ]));
+        // Only one of two concurrent SADDs of the same member adds it.
+        let adds = "1000 1 invoke sadd s m\n1000 2 invoke sadd s m\n";
+        assert_linearizable(&format!("{adds}2000 1 ok int 0\n2000 2 ok int 1\n"));
+        assert_violation(&format!("{adds}2000 1 ok int 1\n2000 2 ok int 1\n"));
+        assert_violation(&sequential(&[
+            ("sadd s a", "int 1"),
+            ("srem s a", "int 1"),
+            ("scard s", "int 1"),
+        ]));
+    }
+
+    #[test]
+    fn sorted_sets() {
+        assert_linearizable(&sequential(&[
+            ("zadd z 3 a 2 b 2 c", "int 3"),
+            (
+                "zrange z 0 -1 withscores",
+                "arr 6 bulk b bulk 2 bulk c bulk 2 bulk a bulk 3",
+            ),
+            ("zincrby z -5 a", "bulk -2"),
+            ("zincrby z 4 d", "bulk 4"),
+            ("zadd z 9 b", "int 0"),
+            ("zrange z 0 1 withscores", "arr 4 bulk a bulk -2 bulk c bulk 2"),
+            ("zscore z b", "bulk 9"),
+            ("zrem z b c q", "int 2"),
+            ("zscore z b", "nil"),
+            ("zcard z", "int 2"),
+            ("zrem z a d", "int 2"),
+            ("zcard z", "int 0"),
+        ]));
+        // Members are ordered by score, then by member.
+        assert_violation(&sequential(&[
+            ("zadd z 2 a 1 b", "int 2"),
+            ("zrange z 0 -1 withscores", "arr 4 bulk a bulk 2 bulk b bulk 1"),
+        ]));
+        assert_violation(
+            "1000 1 invoke zincrby z 1 m\n1000 2 invoke zincrby z 1 m\n2000 1 ok bulk 1\n2000 2 ok bulk 1\n",
+        );
+    }
+
+    #[test]
+    fn transactions_are_atomic() {
+        let txn = "1000 1 invoke multi set a 1 | set b 1\n";
+        // A reader sees both writes or neither.
+        assert_linearizable(&format!(
+            "{txn}2000 2 invoke get a\n2100 2 ok bulk 1\n2200 2 invoke get b\n2300 2 ok bulk 1\n9000 1 ok arr 2 ok ok\n"
+        ));
+        assert_linearizable(&format!(
+            "{txn}2000 2 invoke get b\n2100 2 ok nil\n2200 2 invoke get a\n2300 2 ok nil\n9000 1 ok arr 2 ok ok\n"
+        ));
+        // Seeing the first write and then not the second is a non-atomic EXEC. Each key on its own is
+        // linearizable, so only checking the keys together finds it.
+        let v = assert_violation(&format!(
+            "{txn}2000 2 invoke get a\n2100 2 ok bulk 1\n2200 2 invoke get b\n2300 2 ok nil\n9000 1 ok arr 2 ok ok\n"
+        ));
+        assert_eq!(v.keys, vec![b"a".to_vec(), b"b".to_vec()]);
+        // The same history with two separate SETs is fine.
+        assert_linearizable(
+            "1000 1 invoke set a 1\n1000 3 invoke set b 1\n2000 2 invoke get a\n2100 2 ok bulk 1\n\
+             2200 2 invoke get b\n2300 2 ok nil\n9000 1 ok ok\n9000 3 ok ok\n",
+        );
+        // Replies inside EXEC come from one state, and errors do not stop the rest.
+        assert_linearizable(&sequential(&[
+            ("sadd s x", "int 1"),
+            ("multi incr a | sadd a y | incr s | scard s | get a", "arr 5 int 1 err WRONGTYPE\\x20Operation\\x20against\\x20a\\x20key\\x20holding\\x20the\\x20wrong\\x20kind\\x20of\\x20value err WRONGTYPE\\x20Operation\\x20against\\x20a\\x20key\\x20holding\\x20the\\x20wrong\\x20kind\\x20of\\x20value int 1 bulk 1"),
+        ]));
+        // An indeterminate transaction takes effect entirely or not at all.
+        let lost = "1000 1 invoke multi incr a | incr b\n1500 1 info\n";
+        assert_linearizable(&format!(
+            "{lost}3000 2 invoke multi get a | get b\n3100 2 ok arr 2 bulk 1 bulk 1\n"
+        ));
+        assert_linearizable(&format!(
+            "{lost}3000 2 invoke multi get a | get b\n3100 2 ok arr 2 nil nil\n"
+        ));
+        assert_violation(&format!(
+            "{lost}3000 2 invoke multi get a | get b\n3100 2 ok arr 2 bulk 1 nil\n"
+        ));
+    }
+
+    #[test]
+    fn watched_transactions_run_only_on_what_was_read() {
+        // p1 read LLEN 0 after WATCH; p2's push completed before p1's EXEC was sent.
+        let base = "1000 1 invoke llen l\n1100 1 ok int 0\n2000 2 invoke rpush l x\n2100 2 ok int 1\n\
+                    3000 1 invoke multi watch int 0 llen l | rpush l y\n";
+        // EXEC must abort...
+        assert_linearizable(&format!("{base}3100 1 ok nil\n"));
+        // ...running it anyway is a lost WATCH.
+        assert_violation(&format!("{base}3100 1 ok arr 1 int 2\n"));
+        // Without the interfering push it may run (or abort, which is never checked).
+        let alone = "1000 1 invoke llen l\n1100 1 ok int 0\n3000 1 invoke multi watch int 0 llen l | rpush l y\n";
+        assert_linearizable(&format!("{alone}3100 1 ok arr 1 int 1\n"));
+        assert_linearizable(&format!("{alone}3100 1 ok nil\n"));
+    }
+
+    #[test]
+    fn key_groups_are_checked_separately() {
+        let ops: Vec<Operation> = History::parse(
+            "1 1 invoke get c\n2 1 ok nil\n3 1 invoke multi incr a | incr b\n4 1 ok arr 2 int 1 int 1\n\
+             5 1 invoke multi incr b | incr d\n6 1 ok arr 2 int 2 int 1\n7 1 invoke get e\n8 1 ok nil\n",
+        )
+        .unwrap()
+        .operations()
+        .unwrap();
+        let groups: Vec<(usize, Vec<Vec<u8>>, usize)> = key_groups(ops.into_iter())
+            .into_iter()
+            .map(|(e, keys, ops)| (e, keys, ops.len()))
+            .collect();
+        let k = |s: &str| s.as_bytes().to_vec();
+        assert_eq!(
+            groups,
+            vec![
+                (0, vec![k("c")], 1),
+                (0, vec![k("a"), k("b"), k("d")], 2),
+                (0, vec![k("e")], 1)
+            ]
+        );
+    }
 }
