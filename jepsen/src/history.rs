@@ -239,7 +239,7 @@ impl Command {
                 items.sort();
                 Value::Array(items)
             }
-            (OpKind::HGetAll, Value::Array(items)) if items.len() % 2 == 0 => {
+            (OpKind::HGetAll, Value::Array(items)) if items.len().is_multiple_of(2) => {
                 let mut pairs: Vec<(Value, Value)> = Vec::with_capacity(items.len() / 2);
                 let mut it = items.into_iter();
                 while let (Some(f), Some(v)) = (it.next(), it.next()) {
@@ -732,7 +732,7 @@ fn parse_command(fields: &[&str]) -> Option<Command> {
         args.iter().map(|a| parse_token(a)).collect()
     };
     let pairs = |args: &[&str]| -> Option<Vec<(Vec<u8>, Vec<u8>)>> {
-        if args.is_empty() || args.len() % 2 != 0 {
+        if args.is_empty() || !args.len().is_multiple_of(2) {
             return None;
         }
         args.chunks(2)
