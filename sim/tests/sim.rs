@@ -9,6 +9,8 @@
 //!   faults.
 //! - `same_seed_same_history` runs one seed of each workload twice and compares the histories byte for
 //!   byte.
+//! - `tampered_histories_are_caught` changes a count reply and a WATCH guard of real types and
+//!   transaction histories to impossible values and expects violations.
 //! - `planted_bug_is_caught`, built with `--features planted-stale-read`, runs seeds 1..=PLANTED_SEEDS
 //!   until one shows a violation (all of them with `KEEL_SIM_PLANTED_ALL=1`, to print the catch rate),
 //!   and fails if none does. Without the feature it checks
@@ -132,4 +134,51 @@ fn planted_bug_is_caught() {
         !caught.is_empty(),
         "the planted stale-read bug was not caught in {PLANTED_SEEDS} seeds"
     );
+}
+
+/// True for commands whose reply is a count no run can reach a million of.
+fn is_count(c: &keel_jepsen::Command) -> bool {
+    use keel_jepsen::OpKind::*;
+    matches!(c.kind, LLen | SCard | ZCard)
+}
+
+/// Real histories of the types and transaction workloads go through the type-aware checks: a count
+/// reply (LLEN/SCARD/ZCARD) or a WATCH guard changed to an impossible value makes them violations.
+#[test]
+fn tampered_histories_are_caught() {
+    use keel_jepsen::{CheckResult, EventKind, Op, Value};
+    let impossible = Value::Int(1_000_000);
+
+    let outcome = run_seed(3, SimConfig::with_mix(Mix::Types));
+    assert_eq!(outcome.verdict, CheckResult::Linearizable);
+    let mut history = outcome.history.clone();
+    let ops = history.operations().expect("well-formed");
+    let count = ops
+        .iter()
+        .find(|o| matches!(&o.op, Op::One(c) if is_count(c)) && o.value().is_some())
+        .expect("the types workload reads counts");
+    let (at, _, _) = count.completion.clone().expect("completed");
+    history.events[at].kind = EventKind::Ok(impossible.clone());
+    assert!(keel_jepsen::check(&history).expect("well-formed").is_violation());
+
+    let outcome = run_seed(3, SimConfig::with_mix(Mix::Transactions));
+    assert_eq!(outcome.verdict, CheckResult::Linearizable);
+    let mut history = outcome.history.clone();
+    let ops = history.operations().expect("well-formed");
+    let guarded = ops
+        .iter()
+        .find(|o| {
+            matches!(&o.op, Op::Txn(t) if t.guards.iter().any(|(c, _)| is_count(c)))
+                && matches!(o.value(), Some(Value::Array(_)))
+        })
+        .expect("the transaction workload commits WATCH transactions guarded by a count");
+    let EventKind::Invoke(Op::Txn(txn)) = &mut history.events[guarded.invoke_index].kind else {
+        unreachable!("an invocation of a transaction");
+    };
+    for (c, v) in &mut txn.guards {
+        if is_count(c) {
+            *v = impossible.clone();
+        }
+    }
+    assert!(keel_jepsen::check(&history).expect("well-formed").is_violation());
 }
