@@ -738,4 +738,37 @@ mod tests {
             ]
         );
     }
+
+    /// The search works with any [`Model`]: here a single counter shared by every key, which only
+    /// knows INCR and GET and ignores time.
+    #[test]
+    fn any_model_can_be_searched() {
+        struct Counter;
+        impl Model for Counter {
+            type State = i64;
+            fn initial(&self) -> i64 {
+                0
+            }
+            fn step(&self, n: &i64, op: &Op, _: i64, _: i64) -> Vec<(i64, Value)> {
+                match op {
+                    Op::One(c) if c.kind == crate::OpKind::Incr => vec![(n + 1, Value::Int(n + 1))],
+                    Op::One(c) if c.kind == crate::OpKind::Get => vec![(*n, Value::Bulk(n.to_string().into_bytes()))],
+                    _ => Vec::new(),
+                }
+            }
+            fn describe(&self, n: &i64) -> String {
+                n.to_string()
+            }
+        }
+        // The model's state is per key group: INCR on `b` starts again from the initial state.
+        let h = History::parse("1 1 invoke incr a\n2 1 ok int 1\n3 1 invoke incr b\n4 1 ok int 1\n").unwrap();
+        assert_eq!(check_model(&Counter, &h, 1000).unwrap(), CheckResult::Linearizable);
+        let h = History::parse("1 1 invoke incr a\n2 1 ok int 1\n3 1 invoke get a\n4 1 ok bulk 2\n").unwrap();
+        let v = match check_model(&Counter, &h, 1000).unwrap() {
+            CheckResult::Violation(v) => v,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(v.state_after_prefix, "1");
+        assert_eq!(v.stuck_on, vec![(1, vec![Value::Bulk(b"1".to_vec())])]);
+    }
 }
