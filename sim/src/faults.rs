@@ -12,6 +12,12 @@
 //! - **crash the server** and restart it 50–1000 ms later. keel has no persistence yet, so the restarted
 //!   server is empty: the crash is recorded as a `restart` event in the history and operations invoked
 //!   after it are checked as a new epoch from an empty keyspace. At most [`MAX_SERVER_CRASHES`] per run;
+//! - **make the network lossy** for 200 ms – 3 s: every packet is lost with probability 5–30% and
+//!   takes 1–30 ms. In madsim's TCP a lost segment is not lost data: the sender retries the link with
+//!   exponential backoff (1 ms, 2 ms, ... up to 10 s) and delivers in order, like TCP retransmission,
+//!   so loss shows as stalls; a connection attempt that is lost is refused;
+//! - **slow the network** for 200 ms – 3 s: every packet takes 1–300 ms (jitter; order within a
+//!   connection is kept);
 //! - **jump the clock** forward by 100 ms – 3 s on every node at once (`madsim::time::advance`), so keys
 //!   with a TTL expire between one command and the next, and timers (cron, client timeouts) fire late.
 
@@ -63,7 +69,7 @@ impl Nemesis {
         let client = self.clients[thread_rng().gen_range(0..self.clients.len())];
         let t = now_us();
         match thread_rng().gen_range(0..100) {
-            0..=29 => {
+            0..=21 => {
                 self.log.push(format!("{t} clog link {client} <-> server"));
                 net.clog_link(client, self.server);
                 net.clog_link(self.server, client);
@@ -71,19 +77,19 @@ impl Nemesis {
                 net.unclog_link(client, self.server);
                 net.unclog_link(self.server, client);
             }
-            30..=44 => {
+            22..=33 => {
                 self.log.push(format!("{t} partition the server"));
                 net.clog_node(self.server);
                 Self::sleep_ms(50..2500).await;
                 net.unclog_node(self.server);
             }
-            45..=69 => {
+            34..=53 => {
                 self.log.push(format!("{t} kill {client}"));
                 handle.kill(client);
                 Self::sleep_ms(50..500).await;
                 handle.restart(client);
             }
-            70..=84 if self.crashes < MAX_SERVER_CRASHES => {
+            54..=66 if self.crashes < MAX_SERVER_CRASHES => {
                 self.crashes += 1;
                 self.log.push(format!("{t} crash the server"));
                 // Recorded before the kill: every operation invoked after this line reaches the new,
@@ -92,6 +98,23 @@ impl Nemesis {
                 handle.kill(self.server);
                 Self::sleep_ms(50..1000).await;
                 handle.restart(self.server);
+            }
+            67..=76 => {
+                let loss = thread_rng().gen_range(5..=30);
+                self.log
+                    .push(format!("{t} lossy network: {loss}% packet loss, 1-30 ms latency"));
+                net.update_config(|c| {
+                    c.packet_loss_rate = f64::from(loss) / 100.0;
+                    c.send_latency = Duration::from_millis(1)..Duration::from_millis(30);
+                });
+                Self::sleep_ms(200..3000).await;
+                net.update_config(|c| *c = madsim::net::Config::default());
+            }
+            77..=86 => {
+                self.log.push(format!("{t} slow network: 1-300 ms latency"));
+                net.update_config(|c| c.send_latency = Duration::from_millis(1)..Duration::from_millis(300));
+                Self::sleep_ms(200..3000).await;
+                net.update_config(|c| *c = madsim::net::Config::default());
             }
             _ => {
                 let ms = thread_rng().gen_range(100..3000);
@@ -104,6 +127,7 @@ impl Nemesis {
     /// Heals any network fault left (none is left by [`Nemesis::step`]; this is a safety net).
     pub fn heal(&self) {
         let net = NetSim::current();
+        net.update_config(|c| *c = madsim::net::Config::default());
         net.unclog_node(self.server);
         for &c in &self.clients {
             net.unclog_link(c, self.server);

@@ -7,11 +7,12 @@
 //!
 //! A [`run`] starts the real keel server (keel-net's [`keel_net::Bound`] and its connection loop, over
 //! keel-core) on one simulated node and [`SimConfig::clients`] client nodes that speak RESP
-//! ([`resp`]) over simulated TCP. Each client issues random GET/SET [PX]/INCR/DEL/APPEND/EXPIRE/PEXPIRE
-//! commands on a few keys ([`workload`]), alone or pipelined, and records every invocation and
-//! completion in a [`keel_jepsen::History`]. Meanwhile a nemesis ([`faults`]) clogs links, partitions the
-//! server, kills and restarts clients, crashes and restarts the server, and jumps the clock forward so
-//! keys expire. The history is then checked for linearizability with [`keel_jepsen::check`].
+//! ([`resp`]) over simulated TCP. Each client issues random commands of one workload ([`workload`]:
+//! strings and expiry, lists/hashes/sets/sorted sets, or all of them with MULTI/EXEC and WATCH), alone
+//! or pipelined, and records every invocation and completion in a [`keel_jepsen::History`]. Meanwhile a
+//! nemesis ([`faults`]) clogs links, partitions the server, makes the network lossy and slow, kills and
+//! restarts clients, crashes and restarts the server, and jumps the clock forward so keys expire. The
+//! history is then checked for linearizability with [`keel_jepsen::check`].
 //!
 //! The fault model and how to replay a seed are in `docs/testing.md`, "Simulation and history checking".
 
@@ -28,32 +29,69 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use keel_jepsen::{CheckResult, History};
 use madsim::runtime::Handle;
+use workload::Workload;
 
 /// The server node's address.
 pub const SERVER_IP: IpAddr = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1));
 /// The port keel listens on.
 pub const SERVER_PORT: u16 = 6379;
 
+/// Which workload the clients run (see [`workload`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mix {
+    /// Strings, keys and expiry on `k0`..`k2` ([`workload::Strings`]).
+    Strings,
+    /// Lists, hashes, sets and sorted sets, two keys each ([`workload::Types`]).
+    Types,
+    /// Every type, MULTI/EXEC and WATCH on six keys ([`workload::Transactions`]).
+    Transactions,
+}
+
+impl Mix {
+    /// The workload.
+    pub fn workload(self) -> Arc<dyn Workload> {
+        match self {
+            Mix::Strings => Arc::new(workload::Strings { keys: 3 }),
+            Mix::Types => Arc::new(workload::Types { keys_per_type: 2 }),
+            Mix::Transactions => Arc::new(workload::Transactions),
+        }
+    }
+}
+
 /// The shape of one simulated run.
 #[derive(Clone, Debug)]
 pub struct SimConfig {
     /// Number of client nodes.
     pub clients: usize,
-    /// Number of keys the workload touches (`k0`, `k1`, ...).
-    pub keys: usize,
-    /// Operations each client issues (in total, across its reconnections and restarts).
+    /// What the clients send.
+    pub mix: Mix,
+    /// Steps (commands or transactions) each client issues, in total, across its reconnections and
+    /// restarts.
     pub ops_per_client: usize,
     /// Whether the nemesis injects faults.
     pub faults: bool,
 }
 
 impl Default for SimConfig {
+    /// The strings workload with faults.
     fn default() -> SimConfig {
         SimConfig {
             clients: 5,
-            keys: 3,
+            mix: Mix::Strings,
             ops_per_client: 200,
             faults: true,
+        }
+    }
+}
+
+impl SimConfig {
+    /// The default shape with workload `mix`. The transaction workload issues fewer steps per client:
+    /// its transactions join every key into one group, which the checker searches as a whole.
+    pub fn with_mix(mix: Mix) -> SimConfig {
+        SimConfig {
+            mix,
+            ops_per_client: if mix == Mix::Transactions { 100 } else { 200 },
+            ..SimConfig::default()
         }
     }
 }
@@ -62,6 +100,8 @@ impl Default for SimConfig {
 #[derive(Debug)]
 pub struct Outcome {
     pub seed: u64,
+    /// The workload's name.
+    pub workload: &'static str,
     pub history: History,
     pub verdict: CheckResult,
     /// The faults injected, in order, one line each (for the failure report).
@@ -84,8 +124,9 @@ impl Outcome {
             _ => 0,
         };
         format!(
-            "seed {}: {} operations ({indeterminate} indeterminate), {} faults ({restarts} server crashes), {span} ms simulated",
+            "seed {} ({}): {} operations ({indeterminate} indeterminate), {} faults ({restarts} server crashes), {span} ms simulated",
             self.seed,
+            self.workload,
             ops.len(),
             self.faults.len()
         )
@@ -104,6 +145,8 @@ pub fn now_us() -> i64 {
 /// so it survives their crashes — it is the observer's notebook, not part of the system under test.
 pub struct Shared {
     pub config: SimConfig,
+    /// What the clients send.
+    pub workload: Arc<dyn Workload>,
     pub history: Mutex<History>,
     /// Operations each client still has to issue.
     pub remaining: Vec<AtomicUsize>,
@@ -157,6 +200,7 @@ pub async fn run(config: SimConfig) -> Outcome {
         remaining: (0..config.clients)
             .map(|_| AtomicUsize::new(config.ops_per_client))
             .collect(),
+        workload: config.mix.workload(),
         config: config.clone(),
         history: Mutex::new(History::new()),
         next_process: AtomicU64::new(1),
@@ -193,6 +237,7 @@ pub async fn run(config: SimConfig) -> Outcome {
     let verdict = keel_jepsen::check(&history).expect("the simulator writes well-formed histories");
     Outcome {
         seed,
+        workload: shared.workload.name(),
         history,
         verdict,
         faults: nemesis.log,
@@ -229,13 +274,22 @@ pub fn save_history(dir: &str, outcome: &Outcome, tag: &str) -> String {
 /// Panics with the seed, the violation, the saved history and the replay command unless `outcome` is
 /// linearizable. `Unknown` (the checker's search budget ran out) is reported as a failure too, since a
 /// run that cannot be checked proves nothing.
+///
+/// With `KEEL_SIM_SAVE` set in the environment, every run's history is saved (and its path printed),
+/// not only failing ones.
 pub fn assert_linearizable(outcome: &Outcome, dir: &str, test: &str) {
+    if std::env::var_os("KEEL_SIM_SAVE").is_some() {
+        eprintln!(
+            "history saved: {}",
+            save_history(dir, outcome, &format!("-{}", outcome.workload))
+        );
+    }
     let why = match &outcome.verdict {
         CheckResult::Linearizable => return,
         CheckResult::Violation(v) => v.to_string(),
-        CheckResult::Unknown { key, epoch } => format!(
-            "the checker's search budget ran out on key {} in epoch {epoch}",
-            String::from_utf8_lossy(key)
+        CheckResult::Unknown { keys, epoch } => format!(
+            "the checker's search budget ran out on keys {:?} in epoch {epoch}",
+            keys.iter().map(|k| String::from_utf8_lossy(k)).collect::<Vec<_>>()
         ),
     };
     let path = save_history(dir, outcome, "");

@@ -1,5 +1,5 @@
-//! A tiny RESP2 client: encodes commands as multibulk arrays and reads the replies the workload needs
-//! (simple strings, errors, integers, bulk strings and nil).
+//! A tiny RESP2 client: encodes commands as multibulk arrays and reads the replies the workloads need
+//! (simple strings, errors, integers, bulk strings, nil, and arrays of those).
 //!
 //! It is independent of keel-core's codec on purpose: the simulator must not share a bug with the
 //! server it tests.
@@ -23,19 +23,27 @@ pub fn encode(args: &[Vec<u8>], out: &mut Vec<u8>) {
 /// Parses one reply from the front of `buf`: `Ok(Some((value, length)))` when complete, `Ok(None)` when
 /// more bytes are needed.
 pub fn parse(buf: &[u8]) -> io::Result<Option<(Value, usize)>> {
+    parse_at(buf, 0, 0)
+}
+
+/// Deepest array nesting accepted (the workload's replies nest at most twice: EXEC of LRANGE).
+const MAX_DEPTH: usize = 8;
+
+fn parse_at(buf: &[u8], start: usize, depth: usize) -> io::Result<Option<(Value, usize)>> {
     let bad = |what: &str| io::Error::new(io::ErrorKind::InvalidData, format!("bad reply: {what}"));
-    let Some(eol) = buf.windows(2).position(|w| w == b"\r\n") else {
+    let rest = &buf[start..];
+    let Some(eol) = rest.windows(2).position(|w| w == b"\r\n") else {
         return Ok(None);
     };
-    let line = &buf[1..eol];
+    let line = &rest[1..eol];
     let text = std::str::from_utf8(line).map_err(|_| bad("header is not UTF-8"))?;
-    let after = eol + 2;
-    let value = match buf[0] {
+    let after = start + eol + 2;
+    let value = match rest[0] {
         b'+' if line == b"OK" => Value::Ok,
-        b'+' => return Err(bad("unexpected status")),
+        b'+' => Value::Status(line.to_vec()),
         b'-' => Value::Err(line.to_vec()),
         b':' => Value::Int(text.parse().map_err(|_| bad("integer"))?),
-        b'$' if line == b"-1" => Value::Nil,
+        b'$' | b'*' if line == b"-1" => Value::Nil,
         b'$' => {
             let len: usize = text.parse().map_err(|_| bad("bulk length"))?;
             if buf.len() < after + len + 2 {
@@ -45,6 +53,24 @@ pub fn parse(buf: &[u8]) -> io::Result<Option<(Value, usize)>> {
                 return Err(bad("bulk terminator"));
             }
             return Ok(Some((Value::Bulk(buf[after..after + len].to_vec()), after + len + 2)));
+        }
+        b'*' => {
+            let len: usize = text.parse().map_err(|_| bad("array length"))?;
+            if depth >= MAX_DEPTH {
+                return Err(bad("arrays nested too deep"));
+            }
+            let mut items = Vec::new();
+            let mut at = after;
+            for _ in 0..len {
+                match parse_at(buf, at, depth + 1)? {
+                    Some((v, end)) => {
+                        items.push(v);
+                        at = end;
+                    }
+                    None => return Ok(None),
+                }
+            }
+            return Ok(Some((Value::Array(items), at)));
         }
         _ => return Err(bad("unexpected type")),
     };
@@ -101,7 +127,7 @@ mod tests {
         let mut out = Vec::new();
         encode(&[b"SET".to_vec(), b"k".to_vec(), Vec::new()], &mut out);
         assert_eq!(out, b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$0\r\n\r\n");
-        let replies = b"+OK\r\n-ERR x y\r\n:-5\r\n$-1\r\n$3\r\na\r\n\r\n$2\r\nz";
+        let replies = b"+OK\r\n-ERR x y\r\n:-5\r\n$-1\r\n$3\r\na\r\n\r\n+QUEUED\r\n*2\r\n*1\r\n$1\r\nb\r\n*-1\r\n*0\r\n*2\r\n:1\r\n$2\r\nz";
         let mut at = 0;
         let mut got = Vec::new();
         while let Some((v, n)) = parse(&replies[at..]).unwrap() {
@@ -115,9 +141,13 @@ mod tests {
                 Value::Err(b"ERR x y".to_vec()),
                 Value::Int(-5),
                 Value::Nil,
-                Value::Bulk(b"a\r\n".to_vec())
+                Value::Bulk(b"a\r\n".to_vec()),
+                Value::Status(b"QUEUED".to_vec()),
+                Value::Array(vec![Value::Array(vec![Value::Bulk(b"b".to_vec())]), Value::Nil]),
+                Value::Array(vec![]),
             ]
         );
-        assert_eq!(&replies[at..], b"$2\r\nz");
+        // An array is complete only once all its elements are.
+        assert_eq!(&replies[at..], b"*2\r\n:1\r\n$2\r\nz");
     }
 }
