@@ -12,6 +12,7 @@ pub mod commands;
 pub mod config;
 pub mod glob;
 pub mod keyspace;
+pub mod persist;
 pub mod resp;
 pub mod server;
 pub mod types;

@@ -14,6 +14,7 @@ use crate::commands::transactions::{self, Watches};
 use crate::commands::{self, error::error_code, CommandError, Ctx, Lookup, Registry};
 use crate::config::Config;
 use crate::keyspace::{access, Db};
+use crate::persist::save::SaveState;
 use crate::resp::{CommandBatch, Reply};
 
 /// Something the shell must do on the server's behalf after a batch.
@@ -32,6 +33,9 @@ pub enum Effect {
     /// A blocked client was served, timed out or unblocked: its connection should call
     /// [`Server::resume`] to collect the reply and go on.
     Unblocked(ClientId),
+    /// A snapshot began ([`Server::start_snapshot`]): the shell pulls its chunks with
+    /// [`Server::snapshot_chunk`], stores them, and reports with [`Server::snapshot_finished`].
+    SnapshotStarted,
 }
 
 /// Facts about the process the shell gives at start-up, reported by `INFO server`.
@@ -101,6 +105,8 @@ pub struct Server {
     /// Changes to the data since the last successful snapshot (`rdb_changes_since_last_save`, save
     /// points): one per key a command changed, and every key a flush removed.
     pub dirty: u64,
+    /// Snapshots to disk: the running one, save points, the last outcome (`persist::save`).
+    pub persistence: SaveState,
     /// The time of the command running now, in Unix ms.
     now_ms: i64,
 }
@@ -148,6 +154,7 @@ impl Server {
             watches: Watches::default(),
             blocked: BlockedClients::default(),
             dirty: 0,
+            persistence: SaveState::new(now_ms),
             now_ms,
         }
     }
@@ -343,6 +350,12 @@ impl Server {
         // A command that cannot even be queued (unknown, wrong arity) dooms the transaction.
         let rejected = !matches!(lookup, Lookup::Found(..));
         let outcome = match lookup {
+            Lookup::Found(spec, _) if top && self.refuses_write(spec) => {
+                if in_multi {
+                    client.multi_error = true;
+                }
+                Err(CommandError::err(crate::persist::save::MISCONF))
+            }
             Lookup::Found(spec, _) if in_multi && !transactions::runs_in_multi(spec.name) => {
                 client.last_cmd = spec.name;
                 transactions::queue(client, argv);
