@@ -125,36 +125,6 @@ pub fn parse_save_points(text: &str) -> Option<Vec<(i64, u64)>> {
         .collect()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn save_points_parse_like_the_reference() {
-        assert_eq!(parse_save_points(""), Some(vec![]));
-        assert_eq!(parse_save_points("3600 1 300 100"), Some(vec![(3600, 1), (300, 100)]));
-        assert_eq!(parse_save_points("1 2 3"), None);
-        assert_eq!(parse_save_points("a b"), None);
-        assert_eq!(parse_save_points(" "), None);
-    }
-
-    #[test]
-    fn save_points_fire_after_time_and_changes() {
-        let mut s = SaveState::new(0);
-        assert!(!s.save_point_due("60 2", 1, 61_000), "too few changes");
-        assert!(!s.save_point_due("60 2", 2, 60_000), "too early");
-        assert!(s.save_point_due("60 2", 2, 60_001));
-        assert!(!s.save_point_due("", 100, 1_000_000), "no save points");
-        s.last_ok = false;
-        s.last_failure_ms = 60_000;
-        assert!(!s.save_point_due("60 2", 2, 64_000), "retry delay after a failure");
-        assert!(s.save_point_due("60 2", 2, 65_001));
-        assert!(s.refuses_writes(true, "60 2"));
-        assert!(!s.refuses_writes(false, "60 2"));
-        assert!(!s.refuses_writes(true, ""));
-    }
-}
-
 impl crate::Server {
     /// True when `spec` must be refused with [`MISCONF`] now: a write command (or PING, which the
     /// reference refuses too) while the last save failed and `stop-writes-on-bgsave-error` is set.
@@ -252,5 +222,35 @@ impl crate::Server {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn save_points_parse_like_the_reference() {
+        assert_eq!(parse_save_points(""), Some(vec![]));
+        assert_eq!(parse_save_points("3600 1 300 100"), Some(vec![(3600, 1), (300, 100)]));
+        assert_eq!(parse_save_points("1 2 3"), None);
+        assert_eq!(parse_save_points("a b"), None);
+        assert_eq!(parse_save_points(" "), None);
+    }
+
+    #[test]
+    fn save_points_fire_after_time_and_changes() {
+        let mut s = SaveState::new(0);
+        assert!(!s.save_point_due("60 2", 1, 61_000), "too few changes");
+        assert!(!s.save_point_due("60 2", 2, 60_000), "too early");
+        assert!(s.save_point_due("60 2", 2, 60_001));
+        assert!(!s.save_point_due("", 100, 1_000_000), "no save points");
+        s.last_ok = false;
+        s.last_failure_ms = 60_000;
+        assert!(!s.save_point_due("60 2", 2, 64_000), "retry delay after a failure");
+        assert!(s.save_point_due("60 2", 2, 65_001));
+        assert!(s.refuses_writes(true, "60 2"));
+        assert!(!s.refuses_writes(false, "60 2"));
+        assert!(!s.refuses_writes(true, ""));
     }
 }
