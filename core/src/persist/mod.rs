@@ -1,8 +1,12 @@
-//! Persistence: how keel's keyspace becomes a stream of bytes for the shell to store, and back.
+//! Persistence formats and snapshots: how keel's values and keyspaces become bytes on disk or on the
+//! wire, and back.
 //!
-//! Owns the forkless point-in-time snapshot (`snapshot`) and the bookkeeping of saves (`save`). It
-//! never opens files, reads clocks or spawns anything: the shell does the I/O, as everywhere in
-//! keel-core.
+//! Owns the RDB format (`rdb`): DUMP/RESTORE payloads and whole snapshot files; the forkless
+//! point-in-time snapshot (`snapshot`) and its RDB framing (`rdb_snapshot`); the bookkeeping of saves
+//! and loads (`save`, `load`). Everything here works on byte buffers and `std::io::Read` sources handed
+//! in by the caller; it never opens files, reads clocks or spawns anything (the shell does the I/O, as
+//! everywhere in keel-core).
 
+pub mod rdb;
 pub mod save;
 pub mod snapshot;
