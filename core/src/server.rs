@@ -36,6 +36,9 @@ pub enum Effect {
     /// A snapshot began ([`Server::start_snapshot`]): the shell pulls its chunks with
     /// [`Server::snapshot_chunk`], stores them, and reports with [`Server::snapshot_finished`].
     SnapshotStarted,
+    /// `DEBUG RELOAD NOSAVE`: empty the databases and load the snapshot file, then call
+    /// [`Server::reload_finished`] for this client.
+    LoadSnapshot(ClientId),
 }
 
 /// Facts about the process the shell gives at start-up, reported by `INFO server`.
@@ -356,6 +359,10 @@ impl Server {
                 }
                 Err(CommandError::err(crate::persist::save::MISCONF))
             }
+            Lookup::Found(spec, _) if in_multi && spec.has_flag("no_multi") => {
+                client.multi_error = true;
+                Err(CommandError::err("ERR Command not allowed inside a transaction"))
+            }
             Lookup::Found(spec, _) if in_multi && !transactions::runs_in_multi(spec.name) => {
                 client.last_cmd = spec.name;
                 transactions::queue(client, argv);
@@ -515,6 +522,7 @@ impl Server {
         if self.active_expire_enabled {
             self.active_expire_cycle(now_ms);
         }
+        self.check_save_points(now_ms);
         if !self.watches.is_empty() {
             self.touch_expired();
         }

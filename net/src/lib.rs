@@ -7,6 +7,7 @@
 pub mod alloc;
 pub mod config_file;
 pub mod conn;
+pub mod persistence;
 pub mod server;
 pub mod storage;
 
@@ -36,7 +37,15 @@ mod test_server {
     impl TestServer {
         /// Starts a server configured by `args` (`--name value` options, as on the command line).
         pub fn start(args: &[&str]) -> io::Result<TestServer> {
-            let mut all: Vec<String> = vec!["--port".into(), "0".into(), "--bind".into(), "127.0.0.1".into()];
+            // No save points unless asked: a test server must not write snapshots into the working directory.
+            let mut all: Vec<String> = vec![
+                "--port".into(),
+                "0".into(),
+                "--bind".into(),
+                "127.0.0.1".into(),
+                "--save".into(),
+                "".into(),
+            ];
             all.extend(args.iter().map(|s| s.to_string()));
             let (config, _) = config_file::load(&all).map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
             let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -44,6 +53,7 @@ mod test_server {
                 .enable_all()
                 .build()?;
             let bound = runtime.block_on(Bound::bind_with(config, None, true))?;
+            bound.load().map_err(io::Error::other)?;
             let port = bound.port();
             let shared = bound.shared();
             let thread = std::thread::Builder::new()

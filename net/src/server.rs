@@ -77,6 +77,12 @@ pub struct Shared {
     pub pause_requested: std::sync::atomic::AtomicBool,
     /// Where data files are read and written (the real file system, or the simulator's faulty disk).
     pub storage: Arc<dyn Storage>,
+    /// Wakes the persistence task (a snapshot started, a reload was requested).
+    pub persistence_wakeup: Notify,
+    /// Clients whose `DEBUG RELOAD NOSAVE` waits for the persistence task.
+    pub reload_requests: Mutex<Vec<ClientId>>,
+    /// The id and outcome of the last snapshot the persistence task finished.
+    pub save_done: watch::Sender<(u64, bool)>,
 }
 
 impl Shared {
@@ -149,6 +155,11 @@ impl Shared {
                 Effect::PauseChanged => {
                     self.pause_requested.store(core.pause.is_some(), Ordering::Relaxed);
                     self.unpaused.notify_waiters();
+                }
+                Effect::SnapshotStarted => self.persistence_wakeup.notify_one(),
+                Effect::LoadSnapshot(id) => {
+                    self.reload_requests.lock().unwrap_or_else(|p| p.into_inner()).push(id);
+                    self.persistence_wakeup.notify_one();
                 }
                 Effect::Unblocked(id) => {
                     // notify_one keeps a permit if the connection is not waiting yet, so no wake-up is lost.
@@ -297,6 +308,9 @@ impl Bound {
                 unpaused: Notify::new(),
                 pause_requested: std::sync::atomic::AtomicBool::new(false),
                 storage: Arc::new(OsStorage),
+                persistence_wakeup: Notify::new(),
+                reload_requests: Mutex::new(Vec::new()),
+                save_done: watch::channel((0, true)).0,
             }),
             tcp,
             unix,
@@ -320,6 +334,13 @@ impl Bound {
             .map_or(0, |a| a.port())
     }
 
+    /// Loads the snapshot file (`dir`/`dbfilename`) into the databases; call after
+    /// [`Bound::with_storage`] and before [`Bound::run`]. A missing file is fine; a corrupt one is an
+    /// error naming the byte offset, and the server must not start.
+    pub fn load(&self) -> Result<(), String> {
+        crate::persistence::load_at_startup(&self.shared)
+    }
+
     /// The shared state, to trigger shutdown from outside.
     pub fn shared(&self) -> Arc<Shared> {
         self.shared.clone()
@@ -336,6 +357,7 @@ impl Bound {
             tokio::spawn(accept_unix(listener, shared.clone()));
         }
         tokio::spawn(cron(shared.clone()));
+        tokio::spawn(crate::persistence::run(shared.clone()));
         let mut stop = shared.shutdown_signal();
         while !*stop.borrow() {
             if stop.changed().await.is_err() {

@@ -73,6 +73,8 @@ fn debug(ctx: &mut Ctx<'_>) -> CmdResult {
         Ok(())
     } else if is(sub, "protocol") && argc == 3 {
         protocol(ctx)
+    } else if is(sub, "reload") {
+        super::persistence::debug_reload(ctx)
     } else {
         Err(subcommand_syntax_error(ctx))
     }

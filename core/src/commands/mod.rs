@@ -13,6 +13,7 @@ pub mod expiry;
 pub mod hashes;
 pub mod keys;
 pub mod lists;
+pub mod persistence;
 pub mod server_cmds;
 pub mod sets;
 pub mod sort;
@@ -132,6 +133,7 @@ impl Registry {
         transactions::register(&mut r);
         blocking::register(&mut r);
         debug::register(&mut r);
+        persistence::register(&mut r);
         r
     }
 

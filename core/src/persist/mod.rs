@@ -7,6 +7,8 @@
 //! in by the caller; it never opens files, reads clocks or spawns anything (the shell does the I/O, as
 //! everywhere in keel-core).
 
+pub mod load;
 pub mod rdb;
+pub mod rdb_snapshot;
 pub mod save;
 pub mod snapshot;

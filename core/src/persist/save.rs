@@ -21,14 +21,28 @@ details about the RDB error.";
 /// Why a snapshot runs, which decides what happens when it ends.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SaveKind {
-    /// `BGSAVE`, a save point, FLUSHALL: nobody waits.
+    /// `BGSAVE`, a save point: nobody waits; the outcome decides MISCONF.
     Background,
+    /// A save the reference makes synchronously with nobody waiting (FLUSHALL with save points, the
+    /// final save at a signal): only success changes the status.
+    Synchronous,
     /// `SAVE`: the client waits for the outcome ("OK" or "ERR").
     Foreground(ClientId),
     /// `SHUTDOWN` with a save: on success the server stops; on failure the client gets an error.
     Shutdown(ClientId),
     /// `DEBUG RELOAD`: on success the shell loads the file back, then answers the client.
     Reload(ClientId),
+}
+
+/// What [`crate::Server::snapshot_chunk`] gives the shell.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SnapshotPull {
+    /// The next bytes of the stream.
+    Bytes(Vec<u8>),
+    /// The stream is complete: make it durable, then report with `snapshot_finished`.
+    Complete,
+    /// This snapshot was abandoned (FLUSHALL, SHUTDOWN) or replaced: discard what was written.
+    Abandoned,
 }
 
 /// What the shell should do after reporting the end of a snapshot.
@@ -46,6 +60,8 @@ pub enum AfterSave {
 pub struct SaveState {
     /// The snapshot being written, if any.
     pub snapshot: Option<Snapshot>,
+    /// Identifies the current (or last) snapshot: each start takes the next number.
+    pub snapshot_id: u64,
     /// Why it runs.
     pub kind: Option<SaveKind>,
     /// When it started (Unix ms).
@@ -60,6 +76,8 @@ pub struct SaveState {
     pub last_failure_ms: i64,
     /// Duration of the last background save in seconds, -1 before any.
     pub last_bgsave_secs: i64,
+    /// A `BGSAVE` inside a transaction waits for the next cron run.
+    pub scheduled: bool,
     /// Saves attempted (`rdb_saves`).
     pub saves: u64,
     /// Set while the databases are being loaded.
@@ -154,6 +172,7 @@ impl crate::Server {
         let snapshot = Snapshot::begin(&mut self.dbs, format, now_ms);
         let p = &mut self.persistence;
         p.snapshot = Some(snapshot);
+        p.snapshot_id += 1;
         p.kind = Some(kind);
         p.started_ms = now_ms;
         p.dirty_at_start = self.dirty;
@@ -162,16 +181,46 @@ impl crate::Server {
         true
     }
 
-    /// The next bytes of the running snapshot, about `limit` of them; `None` when it is complete or
-    /// none runs. Call under the same lock as the commands, so each chunk is consistent.
-    pub fn snapshot_chunk(&mut self, limit: usize) -> Option<Vec<u8>> {
-        self.persistence.snapshot.as_mut()?.next_chunk(&mut self.dbs, limit)
+    /// Cron's part: starts a background save when a save point is due or a BGSAVE was scheduled.
+    pub(crate) fn check_save_points(&mut self, now_ms: i64) {
+        let due = {
+            let points = self.config.get("save").unwrap_or("");
+            self.persistence.scheduled && !self.persistence.in_progress()
+                || self.persistence.save_point_due(points, self.dirty, now_ms)
+        };
+        if due {
+            self.persistence.scheduled = false;
+            crate::commands::persistence::start_rdb_snapshot(self, SaveKind::Background, now_ms);
+        }
+    }
+
+    /// The id of the running snapshot, if one runs.
+    pub fn running_snapshot(&self) -> Option<u64> {
+        self.persistence.in_progress().then_some(self.persistence.snapshot_id)
+    }
+
+    /// The next bytes of snapshot `id`, about `limit` of them. Call under the same lock as the
+    /// commands, so each chunk is consistent.
+    pub fn snapshot_chunk(&mut self, id: u64, limit: usize) -> SnapshotPull {
+        if id != self.persistence.snapshot_id {
+            return SnapshotPull::Abandoned;
+        }
+        match self.persistence.snapshot.as_mut() {
+            None => SnapshotPull::Abandoned,
+            Some(s) => match s.next_chunk(&mut self.dbs, limit) {
+                Some(bytes) => SnapshotPull::Bytes(bytes),
+                None => SnapshotPull::Complete,
+            },
+        }
     }
 
     /// Abandons a running background snapshot (FLUSHALL and SHUTDOWN do, like the reference kills its
     /// saving child). Snapshots a client waits for are left to finish.
     pub fn abort_background_snapshot(&mut self) {
-        if self.persistence.kind == Some(SaveKind::Background) {
+        if matches!(
+            self.persistence.kind,
+            Some(SaveKind::Background | SaveKind::Synchronous)
+        ) {
             if let Some(s) = self.persistence.snapshot.take() {
                 s.abort(&mut self.dbs);
             }
@@ -179,9 +228,12 @@ impl crate::Server {
         }
     }
 
-    /// The shell reports the end of the running snapshot at `now_ms`: `ok` when every byte is durable
+    /// The shell reports the end of snapshot `id` at `now_ms`: `ok` when every byte is durable
     /// in place. Updates the save state, answers the client that waited, and says what else to do.
-    pub fn snapshot_finished(&mut self, ok: bool, now_ms: i64) -> AfterSave {
+    pub fn snapshot_finished(&mut self, id: u64, ok: bool, now_ms: i64) -> AfterSave {
+        if id != self.persistence.snapshot_id {
+            return AfterSave::Nothing;
+        }
         let Some(snapshot) = self.persistence.snapshot.take() else {
             return AfterSave::Nothing;
         };
@@ -189,7 +241,11 @@ impl crate::Server {
         snapshot.abort(&mut self.dbs);
         let kind = self.persistence.kind.take();
         let p = &mut self.persistence;
-        p.last_ok = ok;
+        // Only background saves record a failure in the status (and so cause MISCONF); any success
+        // clears it.
+        if ok || matches!(kind, Some(SaveKind::Background) | None) {
+            p.last_ok = ok;
+        }
         if ok {
             p.last_save_ms = now_ms;
             self.dirty = self.dirty.saturating_sub(p.dirty_at_start);
@@ -201,6 +257,7 @@ impl crate::Server {
                 p.last_bgsave_secs = (now_ms - p.started_ms).div_euclid(1000);
                 AfterSave::Nothing
             }
+            Some(SaveKind::Synchronous) => AfterSave::Nothing,
             Some(SaveKind::Foreground(id)) => {
                 self.finish_io(id, |r| if ok { r.ok() } else { r.error(b"ERR") });
                 AfterSave::Nothing
