@@ -37,6 +37,15 @@ mod test_server {
     impl TestServer {
         /// Starts a server configured by `args` (`--name value` options, as on the command line).
         pub fn start(args: &[&str]) -> io::Result<TestServer> {
+            Self::start_with_storage(args, None)
+        }
+
+        /// Like [`TestServer::start`], with data files going through `storage` when given (a disk that
+        /// fails on demand). Loads the snapshot file before listening; a corrupt one is an error.
+        pub fn start_with_storage(
+            args: &[&str],
+            storage: Option<Arc<dyn crate::storage::Storage>>,
+        ) -> io::Result<TestServer> {
             // No save points unless asked: a test server must not write snapshots into the working directory.
             let mut all: Vec<String> = vec![
                 "--port".into(),
@@ -52,7 +61,10 @@ mod test_server {
                 .worker_threads(2)
                 .enable_all()
                 .build()?;
-            let bound = runtime.block_on(Bound::bind_with(config, None, true))?;
+            let mut bound = runtime.block_on(Bound::bind_with(config, None, true))?;
+            if let Some(storage) = storage {
+                bound = bound.with_storage(storage);
+            }
             bound.load().map_err(io::Error::other)?;
             let port = bound.port();
             let shared = bound.shared();
