@@ -8,6 +8,7 @@
 pub mod blocking;
 pub mod connection;
 pub mod debug;
+pub mod dump;
 pub mod error;
 pub mod expiry;
 pub mod hashes;
@@ -134,6 +135,7 @@ impl Registry {
         blocking::register(&mut r);
         debug::register(&mut r);
         persistence::register(&mut r);
+        dump::register(&mut r);
         r
     }
 
