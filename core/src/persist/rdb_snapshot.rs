@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use crate::config::Config;
 use crate::keyspace::Entry;
-use crate::persist::rdb::file::{AccessInfo, HeaderInfo};
+use crate::persist::rdb::file::{access_info, HeaderInfo};
 use crate::persist::rdb::length::write_len;
 use crate::persist::rdb::{opcodes, RdbWriter, SaveParams, CRC64};
 use crate::persist::snapshot::SnapshotFormat;
@@ -20,6 +20,10 @@ pub struct RdbFormat {
     /// `rdbchecksum`: write the real CRC64 (else zero).
     checksum: bool,
     header: HeaderInfo,
+    /// The configuration at the start (eviction policy for the idle/frequency records).
+    config: Config,
+    /// The snapshot's point in time, Unix ms.
+    now_ms: i64,
 }
 
 impl RdbFormat {
@@ -34,6 +38,8 @@ impl RdbFormat {
                 used_mem,
                 aof_base,
             },
+            config: config.clone(),
+            now_ms,
         })
     }
 }
@@ -49,7 +55,8 @@ impl SnapshotFormat for RdbFormat {
     }
 
     fn entry(&self, entry: &Entry, out: &mut Vec<u8>) {
-        RdbWriter::new(self.params, false).entry(out, entry.key(), &entry.value, entry.expire_at(), AccessInfo::None);
+        let access = access_info(&self.config, entry.access_s, self.now_ms);
+        RdbWriter::new(self.params, false).entry(out, entry.key(), &entry.value, entry.expire_at(), access);
     }
 
     fn checksum_start(&self) -> u64 {
