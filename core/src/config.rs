@@ -165,7 +165,7 @@ pub static PARAMS: &[Param] = &[
     // snapshot
     p("save", Kind::List, "3600 1 300 100 60 10000"),
     p("rdbcompression", Kind::Bool, "yes"),
-    p("rdbchecksum", Kind::Bool, "yes"),
+    immutable(p("rdbchecksum", Kind::Bool, "yes")),
     p("stop-writes-on-bgsave-error", Kind::Bool, "yes"),
     immutable(p("logfile", Kind::Str, "")),
     p(
