@@ -3,6 +3,9 @@
 //! not crash": every loaded value satisfies its type's invariants under the configured limits, and what
 //! keel decodes it re-encodes and decodes to the same value.
 
+use std::cell::RefCell;
+use std::sync::OnceLock;
+
 use bytes::Bytes;
 use keel_core::config::Config;
 use keel_core::persist::rdb::file::FileItem;
@@ -10,6 +13,22 @@ use keel_core::persist::rdb::{payload, LoadParams, RdbReader, SaveParams, CRC64,
 use keel_core::types::Value;
 
 use crate::script::{DebugCommand, Harness, Setup, Start};
+
+thread_local! {
+    /// One server for every `restore_payload` input (building a server per input would dominate the
+    /// run): each input replaces the same key.
+    static HARNESS: RefCell<Harness> = RefCell::new(Harness::new(Setup {
+        debug_command: DebugCommand::Yes,
+        seed: 0,
+        start: Start::Recent,
+    }));
+}
+
+/// The default configuration's load parameters (built once).
+fn default_params() -> LoadParams {
+    static PARAMS: OnceLock<LoadParams> = OnceLock::new();
+    *PARAMS.get_or_init(|| LoadParams::from_config(&Config::default(), 1))
+}
 
 /// Most items read from one input (inputs are small; this only bounds pathological loops).
 const MAX_ITEMS: usize = 100_000;
@@ -46,7 +65,7 @@ fn round_trip(value: &Value, params: &mut LoadParams) {
 
 /// Reads `data` as a whole file, item by item, checking every loaded value.
 pub fn load_file(data: &[u8]) {
-    let mut params = LoadParams::from_config(&Config::default(), 1);
+    let mut params = default_params();
     let Ok(mut reader) = RdbReader::new(data, params) else {
         return;
     };
@@ -75,22 +94,20 @@ pub fn seal(body: &[u8]) -> Vec<u8> {
 /// RESTOREs `body` (sealed) through the API and through the command path.
 pub fn restore_payload(body: &[u8]) {
     let sealed = seal(body);
-    let mut params = LoadParams::from_config(&Config::default(), 1);
+    let mut params = default_params();
     if let Ok(Some(value)) = payload::restore(&sealed, &mut params) {
         check_value(&value, &params);
         round_trip(&value, &mut params);
     }
     // The command path: RESTORE with REPLACE, then read the key back; the harness checks that every
     // reply is one well-formed frame and that the server's invariants hold.
-    let mut harness = Harness::new(Setup {
-        debug_command: DebugCommand::Yes,
-        seed: 0,
-        start: Start::Recent,
-    });
     let argv = |args: &[&[u8]]| args.iter().map(|a| Bytes::copy_from_slice(a)).collect::<Vec<_>>();
-    harness.run(0, &argv(&[b"RESTORE", b"k", b"0", &sealed, b"REPLACE"]));
-    harness.run(0, &argv(&[b"DUMP", b"k"]));
-    harness.run(0, &argv(&[b"DEBUG", b"OBJECT", b"k"]));
-    harness.run(0, &argv(&[b"RESTORE", b"k", b"0", &sealed]));
-    harness.server.check_invariants();
+    HARNESS.with(|cell| {
+        let mut harness = cell.borrow_mut();
+        harness.run(0, &argv(&[b"RESTORE", b"k", b"0", &sealed, b"REPLACE"]));
+        harness.run(0, &argv(&[b"DUMP", b"k"]));
+        harness.run(0, &argv(&[b"DEBUG", b"OBJECT", b"k"]));
+        harness.run(0, &argv(&[b"RESTORE", b"k", b"0", &sealed]));
+        harness.server.check_invariants();
+    });
 }

@@ -5,6 +5,8 @@
 //! The stream format: `000LLLLL` + L+1 literal bytes; `LLLooooo oooooooo` a back reference of L+2 bytes
 //! (L < 7) at distance o+1; `111ooooo LLLLLLLL oooooooo` one of L+9 bytes.
 
+use std::cell::RefCell;
+
 /// Bits of the match-finder's hash table index.
 const HLOG: u32 = 16;
 /// Longest literal run.
@@ -14,6 +16,13 @@ const MAX_OFF: usize = 1 << 13;
 /// Longest back reference.
 const MAX_REF: usize = (1 << 8) + (1 << 3);
 
+thread_local! {
+    /// The match finder's table, reused across calls: each slot holds the call's generation and a
+    /// position + 1, and a slot from another generation reads as empty. That gives every call the fresh
+    /// table the reference's output depends on, without zeroing (or allocating) 512 KiB per string.
+    static TABLE: RefCell<(u32, Vec<(u32, u32)>)> = const { RefCell::new((0, Vec::new())) };
+}
+
 /// The hash of the three bytes starting at the window `h` (which holds them in its low 24 bits).
 fn slot(h: u32) -> usize {
     ((h >> (3 * 8 - HLOG)).wrapping_sub(h.wrapping_mul(5)) & ((1 << HLOG) - 1)) as usize
@@ -22,12 +31,28 @@ fn slot(h: u32) -> usize {
 /// Compresses `input` into at most `limit` bytes; `None` when the result would not fit (or the input is
 /// empty). Same output as the reference for the same input and limit.
 pub fn compress(input: &[u8], limit: usize) -> Option<Vec<u8>> {
-    let n = input.len();
-    if n == 0 || limit == 0 {
+    if input.is_empty() || limit == 0 || input.len() >= u32::MAX as usize {
         return None;
     }
-    // Positions + 1 of the last occurrence of each hash (0: none yet).
-    let mut table = vec![0u32; 1 << HLOG];
+    TABLE.with(|cell| {
+        let mut guard = cell.borrow_mut();
+        let (generation, slots) = &mut *guard;
+        if slots.is_empty() {
+            slots.resize(1 << HLOG, (0, 0));
+        }
+        *generation = generation.wrapping_add(1);
+        if *generation == 0 {
+            // Wrapped: clear once so that no stale slot can claim the new generation.
+            slots.fill((0, 0));
+            *generation = 1;
+        }
+        compress_with(input, limit, *generation, slots)
+    })
+}
+
+/// [`compress`] with the match finder's table: `slots[h]` is `(generation, position + 1)`.
+fn compress_with(input: &[u8], limit: usize, generation: u32, slots: &mut [(u32, u32)]) -> Option<Vec<u8>> {
+    let n = input.len();
     let mut out = vec![0u8; limit];
     let mut op = 1usize; // the first run's length byte is at 0
     let mut lit = 0usize;
@@ -37,8 +62,11 @@ pub fn compress(input: &[u8], limit: usize) -> Option<Vec<u8>> {
     while ip + 2 < n {
         hval = (hval << 8) | byte(ip + 2);
         let h = slot(hval);
-        let stored = table[h] as usize;
-        table[h] = ip as u32 + 1;
+        let stored = match slots[h] {
+            (g, p) if g == generation => p as usize,
+            _ => 0,
+        };
+        slots[h] = (generation, ip as u32 + 1);
         // A candidate strictly after the input's first byte, within reach, matching three bytes.
         let candidate = stored
             .checked_sub(1)
@@ -95,7 +123,7 @@ pub fn compress(input: &[u8], limit: usize) -> Option<Vec<u8>> {
                 hval = (byte(ip) << 8) | byte(ip + 1);
                 for _ in 0..2 {
                     hval = (hval << 8) | byte(ip + 2);
-                    table[slot(hval)] = ip as u32 + 1;
+                    slots[slot(hval)] = (generation, ip as u32 + 1);
                     ip += 1;
                 }
             }
