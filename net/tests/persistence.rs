@@ -414,3 +414,105 @@ fn shutdown_saves_when_save_points_exist() {
     let server = start(&dir, &[]).unwrap();
     assert_eq!(Client::connect(&server).cmd(&["GET", "k"]), "$kept");
 }
+
+/// A `keel-server` child process on a free port.
+struct Child {
+    process: std::process::Child,
+    port: u16,
+}
+
+impl Child {
+    fn start(dir: &Path, extra: &[&str]) -> Child {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let process = std::process::Command::new(env!("CARGO_BIN_EXE_keel-server"))
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                dir.to_str().unwrap(),
+            ])
+            .args(extra)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start keel-server");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "keel-server did not listen");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        Child { process, port }
+    }
+
+    fn client(&self) -> Client {
+        let stream = TcpStream::connect(("127.0.0.1", self.port)).expect("connect");
+        stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        Client {
+            reader: BufReader::new(stream.try_clone().unwrap()),
+            writer: stream,
+        }
+    }
+
+    fn sigterm(&self) {
+        let status = std::process::Command::new("kill")
+            .args(["-TERM", &self.process.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(status.success());
+    }
+
+    /// Waits up to `secs` for the process to exit; `None` if it is still running.
+    fn wait_exit(&mut self, secs: u64) -> Option<std::process::ExitStatus> {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        while Instant::now() < deadline {
+            if let Some(status) = self.process.try_wait().unwrap() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        None
+    }
+}
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+    }
+}
+
+#[test]
+fn sigterm_saves_first_and_stays_up_when_it_cannot() {
+    let dir = scratch("sigterm");
+    {
+        let mut server = Child::start(&dir, &["--save", "3600 1"]);
+        assert_eq!(server.client().cmd(&["SET", "k", "v", "EX", "1000"]), "+OK");
+        server.sigterm();
+        assert!(server.wait_exit(20).expect("exits after saving").success());
+    }
+    let mut server = Child::start(&dir, &["--save", "3600 1"]);
+    let mut c = server.client();
+    assert_eq!(c.cmd(&["GET", "k"]), "$v");
+    assert_ne!(c.cmd(&["TTL", "k"]), ":-1");
+    // A directory where the file must go makes the final save fail: the server keeps running.
+    std::fs::remove_file(dir.join("dump.rdb")).unwrap();
+    std::fs::create_dir(dir.join("dump.rdb")).unwrap();
+    let saves: u64 = c.info_field("rdb_saves").parse().unwrap();
+    server.sigterm();
+    // Wait for the final save to have been tried and finished; the server must then still serve.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while c.info_field("rdb_saves").parse::<u64>().unwrap() == saves || c.info_field("rdb_bgsave_in_progress") != "0" {
+        assert!(Instant::now() < deadline, "the final save was never tried");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(c.cmd(&["GET", "k"]), "$v", "a failed final save keeps the server up");
+    assert!(server.process.try_wait().unwrap().is_none());
+    c.send(&["SHUTDOWN", "NOSAVE"]);
+    assert!(server.wait_exit(20).is_some());
+}
