@@ -310,4 +310,49 @@ mod tests {
         assert!(!s.refuses_writes(false, "60 2"));
         assert!(!s.refuses_writes(true, ""));
     }
+
+    fn run(server: &mut crate::Server, handle: crate::ClientHandle, args: &[&str], now_ms: i64) -> String {
+        let argv: Vec<bytes::Bytes> = args
+            .iter()
+            .map(|a| bytes::Bytes::copy_from_slice(a.as_bytes()))
+            .collect();
+        let mut out = Vec::new();
+        server.execute(handle, &argv, now_ms * 1000, &mut out);
+        String::from_utf8_lossy(&out).into_owned()
+    }
+
+    /// Drives the running snapshot to its end as the shell would, reporting `ok`.
+    fn finish(server: &mut crate::Server, ok: bool, now_ms: i64) {
+        let id = server.running_snapshot().expect("a snapshot runs");
+        while let SnapshotPull::Bytes(_) = server.snapshot_chunk(id, 4096) {}
+        server.snapshot_finished(id, ok, now_ms);
+    }
+
+    #[test]
+    fn cron_saves_at_save_points_and_a_failure_refuses_writes() {
+        let mut config = crate::Config::default();
+        config.set_startup("save", "10 2").unwrap();
+        let mut s = crate::Server::new(config, 1, 0, crate::ProcessInfo::default());
+        let c = crate::test_support::connect_loopback(&mut s);
+        run(&mut s, c, &["SET", "a", "1"], 1_000);
+        s.cron(20_000_000);
+        assert!(s.running_snapshot().is_none(), "one change is not enough");
+        run(&mut s, c, &["SET", "b", "1"], 1_000);
+        s.cron(9_000_000);
+        assert!(s.running_snapshot().is_none(), "ten seconds have not passed");
+        s.take_effects();
+        s.cron(10_001_000);
+        assert_eq!(s.take_effects(), [crate::Effect::SnapshotStarted]);
+        finish(&mut s, false, 10_002);
+        assert!(run(&mut s, c, &["SET", "a", "2"], 10_003).starts_with("-MISCONF "));
+        assert_eq!(run(&mut s, c, &["GET", "a"], 10_003), "$1\r\n1\r\n");
+        s.cron(12_000_000);
+        assert!(s.running_snapshot().is_none(), "no retry within the delay");
+        s.cron(15_003_000);
+        assert!(s.running_snapshot().is_some(), "retried after the delay");
+        finish(&mut s, true, 15_004);
+        assert_eq!(run(&mut s, c, &["SET", "a", "2"], 15_005), "+OK\r\n");
+        assert_eq!(s.dirty, 1, "the saved changes are clean");
+        assert_eq!(run(&mut s, c, &["LASTSAVE"], 15_005), ":15\r\n");
+    }
 }
