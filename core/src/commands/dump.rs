@@ -6,8 +6,8 @@
 //! completely is refused without touching the keyspace.
 
 use super::{CmdResult, CommandError, Ctx, Registry};
-use crate::keyspace::{access, NO_EXPIRE};
-use crate::persist::rdb::{payload, LoadParams, SaveParams};
+use crate::keyspace::NO_EXPIRE;
+use crate::persist::rdb::{file, payload, LoadParams, SaveParams};
 use crate::types::Value;
 
 /// Registers the family's handlers.
@@ -117,16 +117,9 @@ fn restore(ctx: &mut Ctx<'_>) -> CmdResult {
         ctx.reply.ok();
         return Ok(());
     }
-    let config = &ctx.server.config;
-    let stamp = if config.lfu_policy() {
-        match opts.freq {
-            Some(f) => (access::lfu_new(now) & !0xFF) | f as u32,
-            None => access::lfu_new(now),
-        }
-    } else {
-        let idle = opts.idle_s.unwrap_or(0).min(u32::MAX as i64) as u32;
-        access::lru_stamp(now).saturating_sub(idle)
-    };
+    let idle = opts.idle_s.map(|s| s as u64);
+    let freq = opts.freq.map(|f| f as u8);
+    let stamp = file::access_stamp(&ctx.server.config, idle, freq, now);
     ctx.server.dbs[db].insert_new(&key, value, expire_at.unwrap_or(NO_EXPIRE), stamp);
     ctx.server.signal_modified(db, &key);
     ctx.server.signal_key_ready(db, &key);

@@ -79,12 +79,17 @@ impl RdbWriter {
 
     /// The signature and the auxiliary fields the reference writes.
     pub fn header(&mut self, out: &mut Vec<u8>, info: &HeaderInfo) {
-        self.emit(out, format!("REDIS{RDB_VERSION:04}").as_bytes());
+        self.signature(out);
         self.aux(out, b"redis-ver", crate::COMPAT_VERSION.as_bytes());
         self.aux_int(out, b"redis-bits", 64);
         self.aux_int(out, b"ctime", info.ctime_s);
         self.aux_int(out, b"used-mem", info.used_mem.min(i64::MAX as u64) as i64);
         self.aux_int(out, b"aof-base", info.aof_base as i64);
+    }
+
+    /// Only the signature (`REDIS0010`), for a caller that writes its own auxiliary fields.
+    pub fn signature(&mut self, out: &mut Vec<u8>) {
+        self.emit(out, format!("REDIS{RDB_VERSION:04}").as_bytes());
     }
 
     /// One auxiliary field.
@@ -162,6 +167,28 @@ pub fn access_info(config: &Config, access_stamp: u32, now_ms: i64) -> AccessInf
         AccessInfo::IdleSeconds(access::lru_stamp(now_ms).saturating_sub(access_stamp) as u64)
     } else {
         AccessInfo::None
+    }
+}
+
+/// The access stamp for a key created at `now_ms` with a recorded idle time or LFU counter (a file's
+/// IDLE/FREQ, RESTORE's IDLETIME/FREQ): under an LFU policy the counter if given, under any other
+/// policy the idle time if given, else a fresh stamp, as the reference applies them.
+pub fn access_stamp(config: &Config, idle_s: Option<u64>, freq: Option<u8>, now_ms: i64) -> u32 {
+    if config.lfu_policy() {
+        match freq {
+            Some(f) => (access::lfu_new(now_ms) & !0xFF) | f as u32,
+            None => access::lfu_new(now_ms),
+        }
+    } else {
+        let idle = idle_s.unwrap_or(0).min(u32::MAX as u64) as u32;
+        access::lru_stamp(now_ms).saturating_sub(idle)
+    }
+}
+
+impl LoadedEntry {
+    /// The access stamp this entry gets when inserted at `now_ms` (see [`access_stamp`]).
+    pub fn access_stamp(&self, config: &Config, now_ms: i64) -> u32 {
+        access_stamp(config, self.idle_s, self.freq, now_ms)
     }
 }
 
