@@ -29,7 +29,6 @@ impl Server {
         let mut stats = LoadStats::default();
         let mut db = 0usize;
         self.persistence.loading = true;
-        let stamp = self.new_access_stamp(now_ms);
         let result = loop {
             let item = match reader.next_item() {
                 Ok(item) => item,
@@ -55,6 +54,8 @@ impl Server {
                         break Err(RdbError::new(reader.offset(), ErrorKind::Corrupt("duplicate key")));
                     }
                     let expire = e.expire_ms.unwrap_or(crate::keyspace::NO_EXPIRE);
+                    // The file's idle time or LFU counter, as the reference applies them.
+                    let stamp = e.access_stamp(&self.config, now_ms);
                     self.dbs[db].insert_new(&e.key, e.value, expire, stamp);
                     stats.keys_loaded += 1;
                 }
@@ -91,5 +92,48 @@ impl Server {
                 r.error(b"ERR Error trying to load the RDB dump, check server logs.")
             }
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::persist::save::SnapshotPull;
+    use crate::{Config, ProcessInfo, Server};
+
+    fn run(server: &mut Server, handle: crate::ClientHandle, args: &[&str], now_ms: i64) -> String {
+        let argv: Vec<bytes::Bytes> = args
+            .iter()
+            .map(|a| bytes::Bytes::copy_from_slice(a.as_bytes()))
+            .collect();
+        let mut out = Vec::new();
+        server.execute(handle, &argv, now_ms * 1000, &mut out);
+        String::from_utf8_lossy(&out).into_owned()
+    }
+
+    #[test]
+    fn idle_times_survive_a_save_and_load_under_lru() {
+        let mut config = Config::default();
+        config.set_startup("maxmemory-policy", "allkeys-lru").unwrap();
+        let mut s = Server::new(config.clone(), 1, 0, ProcessInfo::default());
+        let c = crate::test_support::connect_loopback(&mut s);
+        run(&mut s, c, &["SET", "k", "v"], 1_000);
+        // Live when the snapshot starts, expired when the file is loaded.
+        run(&mut s, c, &["SET", "gone", "v", "PX", "149000"], 1_000);
+        assert!(crate::commands::persistence::start_rdb_snapshot(
+            &mut s,
+            crate::persist::save::SaveKind::Background,
+            101_000
+        ));
+        let id = s.running_snapshot().unwrap();
+        let mut file = Vec::new();
+        while let SnapshotPull::Bytes(b) = s.snapshot_chunk(id, 1 << 16) {
+            file.extend_from_slice(&b);
+        }
+        let mut loaded = Server::new(config, 2, 200_000, ProcessInfo::default());
+        let stats = loaded.load_rdb(&file[..], 200_000).unwrap();
+        assert_eq!((stats.keys_loaded, stats.keys_expired), (1, 1));
+        let c = crate::test_support::connect_loopback(&mut loaded);
+        // The idle time recorded at the save (100 s), counted from the load.
+        assert_eq!(run(&mut loaded, c, &["OBJECT", "IDLETIME", "k"], 200_000), ":100\r\n");
     }
 }
