@@ -369,6 +369,17 @@ impl Server {
                 Reply::new(out, client.proto).simple(b"QUEUED");
                 Ok(())
             }
+            Lookup::Found(spec, _) if in_multi && spec.name == "exec" && self.refuses_queued_writes(client) => {
+                client.last_cmd = spec.name;
+                transactions::discard_transaction(self, client);
+                Err(CommandError::Raw(
+                    format!(
+                        "EXECABORT Transaction discarded because of: {}",
+                        crate::persist::save::MISCONF
+                    )
+                    .into_bytes(),
+                ))
+            }
             Lookup::Found(spec, _) if in_multi && spec.name == "exec" => {
                 client.last_cmd = spec.name;
                 self.stats.commands_processed += 1;

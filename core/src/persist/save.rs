@@ -158,6 +158,21 @@ impl crate::Server {
             )
     }
 
+    /// True when `client`'s queued transaction holds a write command that must be refused with
+    /// [`MISCONF`] now (its EXEC is then aborted, as on the reference server).
+    pub(crate) fn refuses_queued_writes(&self, client: &crate::client::ClientState) -> bool {
+        if self.persistence.last_ok {
+            return false;
+        }
+        let Some(queued) = &client.multi else {
+            return false;
+        };
+        queued.iter().any(|argv| match self.registry.lookup(argv) {
+            crate::commands::Lookup::Found(spec, _) => self.refuses_write(spec) && spec.name != "ping",
+            _ => false,
+        })
+    }
+
     /// Starts a point-in-time snapshot of every database in `format`, for `kind`. Returns false (and
     /// starts nothing) while another runs. The shell is told with [`Effect::SnapshotStarted`].
     pub fn start_snapshot(
@@ -343,9 +358,22 @@ mod tests {
         s.take_effects();
         s.cron(10_001_000);
         assert_eq!(s.take_effects(), [crate::Effect::SnapshotStarted]);
+        let queued = crate::test_support::connect_loopback(&mut s);
+        run(&mut s, queued, &["MULTI"], 10_001);
+        assert_eq!(run(&mut s, queued, &["SET", "q", "1"], 10_001), "+QUEUED\r\n");
         finish(&mut s, false, 10_002);
+        assert_eq!(
+            run(&mut s, queued, &["EXEC"], 10_003),
+            format!("-EXECABORT Transaction discarded because of: {MISCONF}\r\n")
+        );
+        assert_eq!(run(&mut s, queued, &["EXEC"], 10_003), "-ERR EXEC without MULTI\r\n");
         assert!(run(&mut s, c, &["SET", "a", "2"], 10_003).starts_with("-MISCONF "));
         assert_eq!(run(&mut s, c, &["GET", "a"], 10_003), "$1\r\n1\r\n");
+        // A transaction that writes is aborted at EXEC; one that only reads runs.
+        let other = crate::test_support::connect_loopback(&mut s);
+        run(&mut s, other, &["MULTI"], 10_003);
+        run(&mut s, other, &["GET", "a"], 10_003);
+        assert_eq!(run(&mut s, other, &["EXEC"], 10_003), "*1\r\n$1\r\n1\r\n");
         s.cron(12_000_000);
         assert!(s.running_snapshot().is_none(), "no retry within the delay");
         s.cron(15_003_000);
