@@ -15,6 +15,7 @@ use crate::commands::transactions::{self, Watches};
 use crate::commands::{self, error::error_code, CommandError, Ctx, Lookup, Registry};
 use crate::config::Config;
 use crate::keyspace::{access, Db};
+use crate::persist::save::SaveState;
 use crate::resp::{CommandBatch, Reply};
 
 /// Something the shell must do on the server's behalf after a batch.
@@ -42,6 +43,12 @@ pub enum Effect {
     },
     /// `ACL LOAD`: read `path`, then call [`crate::commands::acl::finish_load`] for `client`.
     AclLoad { client: ClientId, path: String },
+    /// A snapshot began ([`Server::start_snapshot`]): the shell pulls its chunks with
+    /// [`Server::snapshot_chunk`], stores them, and reports with [`Server::snapshot_finished`].
+    SnapshotStarted,
+    /// `DEBUG RELOAD NOSAVE`: empty the databases and load the snapshot file, then call
+    /// [`Server::reload_finished`] for this client.
+    LoadSnapshot(ClientId),
 }
 
 /// Facts about the process the shell gives at start-up, reported by `INFO server`.
@@ -120,6 +127,8 @@ pub struct Server {
     pub config_applier: Option<crate::netsec::ConfigApplier>,
     /// ACL users and log.
     pub acl: crate::acl::Acl,
+    /// Snapshots to disk: the running one, save points, the last outcome (`persist::save`).
+    pub persistence: SaveState,
     /// The time of the command running now, in Unix ms.
     now_ms: i64,
 }
@@ -174,6 +183,7 @@ impl Server {
             dirty: 0,
             config_applier: None,
             acl: crate::acl::Acl::new(),
+            persistence: SaveState::new(now_ms),
             now_ms,
         }
         .with_configured_users()
@@ -424,11 +434,32 @@ impl Server {
             }
         }
         let outcome = match lookup {
+            Lookup::Found(spec, _) if top && self.refuses_write(spec) => {
+                if in_multi {
+                    client.multi_error = true;
+                }
+                Err(CommandError::err(crate::persist::save::MISCONF))
+            }
+            Lookup::Found(spec, _) if in_multi && spec.has_flag("no_multi") => {
+                client.multi_error = true;
+                Err(CommandError::err("ERR Command not allowed inside a transaction"))
+            }
             Lookup::Found(spec, _) if in_multi && !transactions::runs_in_multi(spec.name) => {
                 client.last_cmd = spec.name;
                 transactions::queue(client, argv);
                 Reply::new(out, client.proto).simple(b"QUEUED");
                 Ok(())
+            }
+            Lookup::Found(spec, _) if in_multi && spec.name == "exec" && self.refuses_queued_writes(client) => {
+                client.last_cmd = spec.name;
+                transactions::discard_transaction(self, client);
+                Err(CommandError::Raw(
+                    format!(
+                        "EXECABORT Transaction discarded because of: {}",
+                        crate::persist::save::MISCONF
+                    )
+                    .into_bytes(),
+                ))
             }
             Lookup::Found(spec, _) if in_multi && spec.name == "exec" => {
                 client.last_cmd = spec.name;
@@ -595,6 +626,7 @@ impl Server {
         if self.active_expire_enabled {
             self.active_expire_cycle(now_ms);
         }
+        self.check_save_points(now_ms);
         if !self.watches.is_empty() {
             self.touch_expired();
         }

@@ -89,6 +89,7 @@ fn quote(value: &str) -> String {
 
 /// Applies every directive in `text` to `config`. Lines are `name value...`; `#` starts a comment line.
 pub fn apply(config: &mut Config, text: &str) -> Result<(), LoadError> {
+    let mut seen_save = false;
     for (n, raw) in text.lines().enumerate() {
         let line = raw.trim();
         if line.is_empty() || line.starts_with('#') {
@@ -117,7 +118,16 @@ pub fn apply(config: &mut Config, text: &str) -> Result<(), LoadError> {
             config.users.push(values.to_vec());
             continue;
         }
-        let value = values.join(" ");
+        let mut value = values.join(" ");
+        // `save` lines accumulate (`save 900 1` then `save 300 10`), as in the reference's files: the
+        // first one in a text replaces the default, later ones add save points.
+        if name.eq_ignore_ascii_case("save") {
+            let current = config.get("save").unwrap_or("");
+            if seen_save && !value.is_empty() && !current.is_empty() {
+                value = format!("{current} {value}");
+            }
+            seen_save = true;
+        }
         match config.set_startup(name, &value) {
             Ok(()) => {}
             Err(ConfigError::Unknown) => return Err(fail("Bad directive or wrong number of arguments".into())),
@@ -195,6 +205,17 @@ mod tests {
         assert_eq!(e.reason, "Target command name already exists");
         let e = apply(&mut c, "rename-command get\n").unwrap_err();
         assert_eq!(e.reason, "Bad directive or wrong number of arguments");
+    }
+
+    #[test]
+    fn save_lines_accumulate() {
+        let mut c = Config::default();
+        apply(&mut c, "save 900 1\nsave 300 10\n").unwrap();
+        assert_eq!(c.get("save"), Some("900 1 300 10"));
+        apply(&mut c, "save \"\"\n").unwrap();
+        assert_eq!(c.get("save"), Some(""));
+        apply(&mut c, "save 60 5\n").unwrap();
+        assert_eq!(c.get("save"), Some("60 5"), "a new text replaces");
     }
 
     #[test]

@@ -98,6 +98,12 @@ pub struct Shared {
     storage: std::sync::RwLock<Arc<dyn Storage>>,
     /// Outcomes of file work done for clients parked with `wait_for_io`, handed to core when they wake.
     io_done: Mutex<Vec<IoDone>>,
+    /// Wakes the persistence task (a snapshot started, a reload was requested).
+    pub persistence_wakeup: Notify,
+    /// Clients whose `DEBUG RELOAD NOSAVE` waits for the persistence task.
+    pub reload_requests: Mutex<Vec<ClientId>>,
+    /// The id and outcome of the last snapshot the persistence task finished.
+    pub save_done: watch::Sender<(u64, bool)>,
 }
 
 /// The outcome of file work done on a client's behalf.
@@ -297,6 +303,11 @@ impl Shared {
                         .map_err(|e| os_message(&e));
                     self.io_finished(IoDone::AclLoad { client, path, text });
                 }
+                Effect::SnapshotStarted => self.persistence_wakeup.notify_one(),
+                Effect::LoadSnapshot(id) => {
+                    self.reload_requests.lock().unwrap_or_else(|p| p.into_inner()).push(id);
+                    self.persistence_wakeup.notify_one();
+                }
                 Effect::Unblocked(id) => {
                     // notify_one keeps a permit if the connection is not waiting yet, so no wake-up is lost.
                     if let Some(n) = self.unblocks.lock().unwrap_or_else(|p| p.into_inner()).get(&id) {
@@ -457,6 +468,9 @@ impl Bound {
                     pause_requested: std::sync::atomic::AtomicBool::new(false),
                     storage: std::sync::RwLock::new(Arc::new(OsStorage)),
                     io_done: Mutex::new(Vec::new()),
+                    persistence_wakeup: Notify::new(),
+                    reload_requests: Mutex::new(Vec::new()),
+                    save_done: watch::channel((0, true)).0,
                 }
             }),
             tcp,
@@ -488,6 +502,13 @@ impl Bound {
             .map_or(0, |a| a.port())
     }
 
+    /// Loads the snapshot file (`dir`/`dbfilename`) into the databases; call after
+    /// [`Bound::with_storage`] and before [`Bound::run`]. A missing file is fine; a corrupt one is an
+    /// error naming the byte offset, and the server must not start.
+    pub fn load(&self) -> Result<(), String> {
+        crate::persistence::load_at_startup(&self.shared)
+    }
+
     /// The shared state, to trigger shutdown from outside.
     pub fn shared(&self) -> Arc<Shared> {
         self.shared.clone()
@@ -510,6 +531,7 @@ impl Bound {
             tokio::spawn(accept_unix(listener, shared.clone()));
         }
         tokio::spawn(cron(shared.clone()));
+        tokio::spawn(crate::persistence::run(shared.clone()));
         let mut stop = shared.shutdown_signal();
         while !*stop.borrow() {
             if stop.changed().await.is_err() {

@@ -39,6 +39,8 @@ const DEBUG_HELP: &[&str] = &[
     "PROTOCOL <type>",
     "    A sample reply of one RESP type: string, integer, double, bignum, null, array, set, map,",
     "    attrib, push, verbatim, true or false.",
+    "RELOAD [NOSAVE]",
+    "    Save the dataset to the snapshot file (unless NOSAVE), empty the databases and load the file back.",
     "SET-ACTIVE-EXPIRE <0|1>",
     "    0 stops removing expired keys in the background (they still expire when read); 1 resumes.",
     "SLEEP <seconds>",
@@ -73,6 +75,8 @@ fn debug(ctx: &mut Ctx<'_>) -> CmdResult {
         Ok(())
     } else if is(sub, "protocol") && argc == 3 {
         protocol(ctx)
+    } else if is(sub, "reload") {
+        super::persistence::debug_reload(ctx)
     } else {
         Err(subcommand_syntax_error(ctx))
     }
@@ -539,6 +543,7 @@ mod tests {
                 "DIGEST-VALUE",
                 "OBJECT",
                 "PROTOCOL",
+                "RELOAD",
                 "SET-ACTIVE-EXPIRE",
                 "SLEEP"
             ]

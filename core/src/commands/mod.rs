@@ -16,6 +16,7 @@ pub mod hashes;
 pub mod keys;
 pub mod lists;
 pub mod module;
+pub mod persistence;
 pub mod server_cmds;
 pub mod sets;
 pub mod sort;
@@ -138,6 +139,7 @@ impl Registry {
         debug::register(&mut r);
         module::register(&mut r);
         acl::register(&mut r);
+        persistence::register(&mut r);
         dump::register(&mut r);
         r
     }

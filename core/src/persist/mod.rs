@@ -1,7 +1,14 @@
-//! Persistence formats: how keel's values and keyspaces become bytes on disk or on the wire, and back.
+//! Persistence formats and snapshots: how keel's values and keyspaces become bytes on disk or on the
+//! wire, and back.
 //!
-//! Owns the RDB format (`rdb`): DUMP/RESTORE payloads and whole snapshot files. Everything here works on
-//! byte buffers and `std::io::Read` sources handed in by the caller; it never opens files, reads clocks
-//! or spawns anything (the shell does the I/O, as everywhere in keel-core).
+//! Owns the RDB format (`rdb`): DUMP/RESTORE payloads and whole snapshot files; the forkless
+//! point-in-time snapshot (`snapshot`) and its RDB framing (`rdb_snapshot`); the bookkeeping of saves
+//! and loads (`save`, `load`). Everything here works on byte buffers and `std::io::Read` sources handed
+//! in by the caller; it never opens files, reads clocks or spawns anything (the shell does the I/O, as
+//! everywhere in keel-core).
 
+pub mod load;
 pub mod rdb;
+pub mod rdb_snapshot;
+pub mod save;
+pub mod snapshot;
