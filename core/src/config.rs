@@ -173,6 +173,23 @@ pub static PARAMS: &[Param] = &[
     alias(p("replica-read-only", Kind::Bool, "yes"), "slave-read-only"),
     immutable(p("io-threads", Kind::Int { min: 1, max: 128 }, "1")),
     p("latency-tracking", Kind::Bool, "yes"),
+    // aof
+    p("appendonly", Kind::Bool, "no"),
+    immutable(p("appendfilename", Kind::Str, "appendonly.aof")),
+    immutable(p("appenddirname", Kind::Str, "appendonlydir")),
+    p("appendfsync", Kind::Enum(&["always", "everysec", "no"]), "everysec"),
+    p("aof-load-truncated", Kind::Bool, "yes"),
+    p("aof-use-rdb-preamble", Kind::Bool, "yes"),
+    p("aof-timestamp-enabled", Kind::Bool, "no"),
+    p("aof-rewrite-incremental-fsync", Kind::Bool, "yes"),
+    p("aof-disable-auto-gc", Kind::Bool, "no"),
+    p("no-appendfsync-on-rewrite", Kind::Bool, "no"),
+    p("auto-aof-rewrite-percentage", Kind::Int { min: 0, max: INT_MAX }, "100"),
+    p(
+        "auto-aof-rewrite-min-size",
+        Kind::Memory { min: 0, max: LONG_MAX },
+        "67108864",
+    ),
 ];
 
 /// Why a value was refused, in the words `CONFIG SET` and the config loader use.

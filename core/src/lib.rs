@@ -12,6 +12,8 @@ pub mod commands;
 pub mod config;
 pub mod glob;
 pub mod keyspace;
+pub mod persist;
+pub mod propagate;
 pub mod resp;
 pub mod server;
 pub mod types;
