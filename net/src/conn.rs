@@ -86,10 +86,15 @@ where
             }
             let flow = {
                 let mut core = shared.core();
-                let flow = core.resume(handle, now_us(), &mut out);
+                let mut flow = core.resume(handle, now_us(), &mut out);
                 let effects = core.take_effects();
                 if !effects.is_empty() {
                     shared.apply_effects(effects, &core);
+                }
+                if !shared.persist_batch(&mut core) {
+                    // Not durable under `appendfsync always`: never acknowledged.
+                    out.clear();
+                    flow = Flow::Close;
                 }
                 flow
             };
@@ -166,6 +171,11 @@ where
                 } else {
                     shared.apply_effects(effects, &core)
                 };
+                if !shared.persist_batch(&mut core) {
+                    // Not durable under `appendfsync always`: never acknowledged.
+                    out.clear();
+                    flow = Flow::Close;
+                }
                 #[cfg(not(madsim))]
                 if !sleep.is_zero() {
                     // DEBUG SLEEP stalls the whole server, as the reference server's single thread does.

@@ -5,6 +5,7 @@
 //! carries core's effects out.
 
 pub mod alloc;
+pub mod aof;
 pub mod config_file;
 pub mod conn;
 pub mod server;
@@ -44,6 +45,9 @@ mod test_server {
                 .enable_all()
                 .build()?;
             let bound = runtime.block_on(Bound::bind_with(config, None, true))?;
+            bound
+                .load_persistence()
+                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
             let port = bound.port();
             let shared = bound.shared();
             let thread = std::thread::Builder::new()

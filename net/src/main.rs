@@ -62,6 +62,10 @@ fn main() -> std::process::ExitCode {
                 return std::process::ExitCode::FAILURE;
             }
         };
+        if let Err(e) = bound.load_persistence() {
+            tracing::error!("{e}");
+            return std::process::ExitCode::FAILURE;
+        }
         let shared = bound.shared();
         tracing::info!(
             port = bound.port(),

@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::io;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -17,6 +17,7 @@ use tokio::net::{TcpListener, UnixListener};
 use tokio::sync::{watch, Notify};
 
 use crate::alloc;
+use crate::aof::Aof;
 use crate::conn;
 use crate::storage::{OsStorage, Storage};
 
@@ -77,6 +78,12 @@ pub struct Shared {
     pub pause_requested: std::sync::atomic::AtomicBool,
     /// Where data files are read and written (the real file system, or the simulator's faulty disk).
     pub storage: Arc<dyn Storage>,
+    /// The append-only file (closed unless `appendonly yes`).
+    pub aof: Aof,
+    /// Set when `appendonly` or `appendfsync` changed: the next batch applies it.
+    aof_reconfigure: AtomicBool,
+    /// Set once the data files were loaded (see [`Bound::load_persistence`]).
+    loaded: AtomicBool,
 }
 
 impl Shared {
@@ -126,6 +133,19 @@ impl Shared {
         self.shutdown.send_replace(true);
     }
 
+    /// After a batch (or any other change to the data) under the core lock: hands what it propagated to
+    /// the append-only file. False when the batch's writes are not durable as `appendfsync always`
+    /// requires: its replies must not be sent.
+    pub fn persist_batch(&self, core: &mut Server) -> bool {
+        if self.aof_reconfigure.swap(false, Ordering::Relaxed) {
+            self.aof.cron(core, now_us());
+        }
+        if !core.aof.enabled {
+            return true;
+        }
+        self.aof.after_batch(core)
+    }
+
     /// Carries out effects produced by a batch. Returns how long the issuing client must wait before its
     /// replies are sent (DEBUG SLEEP).
     pub fn apply_effects(&self, effects: Vec<Effect>, core: &Server) -> Duration {
@@ -144,6 +164,9 @@ impl Shared {
                 Effect::Sleep { micros } => sleep += Duration::from_micros(micros),
                 Effect::ConfigChanged(name) => {
                     tracing::info!(parameter = name, "configuration changed");
+                    if matches!(name, "appendonly" | "appendfsync") {
+                        self.aof_reconfigure.store(true, Ordering::Relaxed);
+                    }
                     self.settings.refresh(&core.config);
                 }
                 Effect::PauseChanged => {
@@ -297,6 +320,9 @@ impl Bound {
                 unpaused: Notify::new(),
                 pause_requested: std::sync::atomic::AtomicBool::new(false),
                 storage: Arc::new(OsStorage),
+                aof: Aof::new(Arc::new(OsStorage)),
+                aof_reconfigure: AtomicBool::new(false),
+                loaded: AtomicBool::new(false),
             }),
             tcp,
             unix,
@@ -307,9 +333,24 @@ impl Bound {
     /// [`Bound::run`], while nothing else shares the state yet; later calls change nothing.
     pub fn with_storage(mut self, storage: Arc<dyn Storage>) -> Bound {
         if let Some(shared) = Arc::get_mut(&mut self.shared) {
+            shared.aof = Aof::new(storage.clone());
             shared.storage = storage;
         }
         self
+    }
+
+    /// Loads the data files before serving: with `appendonly yes` the append-only file (created empty
+    /// when missing). An error says which file is damaged and where; the server must not serve then.
+    /// [`Bound::run`] calls it if the embedder did not.
+    pub fn load_persistence(&self) -> Result<(), String> {
+        if self.shared.loaded.swap(true, Ordering::SeqCst) {
+            return Ok(());
+        }
+        let mut core = self.shared.core();
+        if core.config.get("appendonly") == Some("yes") {
+            self.shared.aof.load_and_open(&mut core, now_us())?;
+        }
+        Ok(())
     }
 
     /// The TCP port actually bound (0 when TCP is disabled).
@@ -327,6 +368,10 @@ impl Bound {
 
     /// Serves until shutdown is requested (by SHUTDOWN or [`Shared::begin_shutdown`]).
     pub async fn run(self) {
+        if let Err(e) = self.load_persistence() {
+            tracing::error!("{e}");
+            return;
+        }
         let Bound { shared, tcp, unix } = self;
         for listener in tcp {
             tokio::spawn(accept_tcp(listener, shared.clone()));
@@ -336,6 +381,7 @@ impl Bound {
             tokio::spawn(accept_unix(listener, shared.clone()));
         }
         tokio::spawn(cron(shared.clone()));
+        tokio::spawn(aof_fsync(shared.clone()));
         let mut stop = shared.shutdown_signal();
         while !*stop.borrow() {
             if stop.changed().await.is_err() {
@@ -344,6 +390,10 @@ impl Bound {
         }
         if let Some(p) = unix_path {
             let _ = std::fs::remove_file(p);
+        }
+        {
+            let mut core = shared.core();
+            shared.aof.flush_at_exit(&mut core);
         }
         tracing::info!("keel is now ready to exit, bye bye...");
     }
@@ -458,5 +508,28 @@ async fn cron(shared: Arc<Shared>) {
             peak,
         };
         core.cron(now_us());
+        // Keys the cron expired propagate as DELs; a failed append-only write is retried.
+        if core.aof.enabled {
+            shared.aof.cron(&mut core, now_us());
+        }
+    }
+}
+
+/// The `appendfsync everysec` fsync, once a second, outside the core lock.
+async fn aof_fsync(shared: Arc<Shared>) {
+    let mut stop = shared.shutdown_signal();
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+            _ = stop.changed() => return,
+        }
+        if shared.aof.policy() != crate::aof::FsyncPolicy::EverySec {
+            continue;
+        }
+        if let Some(e) = shared.aof.fsync_if_due() {
+            let text = crate::aof::error_text(&e);
+            tracing::warn!("Can't persist AOF for fsync error when the AOF fsync policy is 'everysec': {text}");
+            shared.core().aof.last_write_error = Some(text);
+        }
     }
 }
