@@ -17,6 +17,7 @@
 
 #![cfg(madsim)]
 
+pub mod disk;
 pub mod faults;
 pub mod resp;
 pub mod workload;

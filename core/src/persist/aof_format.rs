@@ -222,6 +222,8 @@ pub fn replay(
         }
     };
     server.disconnect(handle);
+    // Effects of replayed commands (a SHUTDOWN, a CLIENT KILL) concern no live client.
+    server.take_effects();
     match outcome {
         Ok(()) => Ok(report),
         Err(FormatError::Truncated { valid_len }) if allow_torn_tail => {
