@@ -27,6 +27,12 @@ pub struct ReferenceServer {
 impl ReferenceServer {
     /// Starts the server and waits until it answers `PING`.
     pub fn start() -> io::Result<ReferenceServer> {
+        ReferenceServer::start_with(&[])
+    }
+
+    /// Starts the server with `extra` options after the defaults (a later option wins, so `--dir` and
+    /// `--dbfilename` here make it load that file at start-up), and waits until it answers `PING`.
+    pub fn start_with(extra: &[&str]) -> io::Result<ReferenceServer> {
         let bin = std::env::var(SERVER_BIN_ENV).unwrap_or_else(|_| "redis-server".to_string());
         let nanos = SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -45,6 +51,7 @@ impl ReferenceServer {
             .arg(&dir)
             .args(["--enable-debug-command", "yes"])
             .args(["--daemonize", "no"])
+            .args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
@@ -63,6 +70,11 @@ impl ReferenceServer {
     /// `127.0.0.1:<port>`.
     pub fn addr(&self) -> String {
         format!("127.0.0.1:{}", self.port)
+    }
+
+    /// The scratch directory given as `--dir` by default (where `SAVE` writes `dump.rdb`).
+    pub fn dir(&self) -> &std::path::Path {
+        &self.dir
     }
 
     /// Polls until `PING` answers `+PONG`, for up to ten seconds.

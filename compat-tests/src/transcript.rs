@@ -44,6 +44,7 @@ pub const FAMILIES: &[&str] = &[
     "zsets",
     "sort",
     "transactions",
+    "dump",
 ];
 
 /// A problem in a transcript file, with its location.

@@ -161,7 +161,12 @@ pub static PARAMS: &[Param] = &[
     p("lazyfree-lazy-user-del", Kind::Bool, "no"),
     p("lazyfree-lazy-user-flush", Kind::Bool, "no"),
     protected(p("dir", Kind::Str, "")),
-    p("dbfilename", Kind::Str, "dump.rdb"),
+    protected(p("dbfilename", Kind::Str, "dump.rdb")),
+    // snapshot
+    p("save", Kind::List, "3600 1 300 100 60 10000"),
+    p("rdbcompression", Kind::Bool, "yes"),
+    immutable(p("rdbchecksum", Kind::Bool, "yes")),
+    p("stop-writes-on-bgsave-error", Kind::Bool, "yes"),
     immutable(p("logfile", Kind::Str, "")),
     p(
         "loglevel",
@@ -312,6 +317,9 @@ impl Config {
                 }
             }
             Kind::Str => Ok(value.to_string()),
+            Kind::List if param.name == "save" && crate::persist::save::parse_save_points(value).is_none() => {
+                Err(ConfigError::Invalid("Invalid save parameters".into()))
+            }
             Kind::List => Ok(value.split_whitespace().collect::<Vec<_>>().join(" ")),
         }
     }

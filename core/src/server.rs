@@ -14,6 +14,7 @@ use crate::commands::transactions::{self, Watches};
 use crate::commands::{self, error::error_code, CommandError, Ctx, Lookup, Registry};
 use crate::config::Config;
 use crate::keyspace::{access, Db};
+use crate::persist::save::SaveState;
 use crate::persist::AofStatus;
 use crate::propagate::{self, Propagation};
 use crate::resp::{CommandBatch, Reply};
@@ -34,6 +35,12 @@ pub enum Effect {
     /// A blocked client was served, timed out or unblocked: its connection should call
     /// [`Server::resume`] to collect the reply and go on.
     Unblocked(ClientId),
+    /// A snapshot began ([`Server::start_snapshot`]): the shell pulls its chunks with
+    /// [`Server::snapshot_chunk`], stores them, and reports with [`Server::snapshot_finished`].
+    SnapshotStarted,
+    /// `DEBUG RELOAD NOSAVE`: empty the databases and load the snapshot file, then call
+    /// [`Server::reload_finished`] for this client.
+    LoadSnapshot(ClientId),
 }
 
 /// Facts about the process the shell gives at start-up, reported by `INFO server`.
@@ -103,6 +110,8 @@ pub struct Server {
     /// Changes to the data since the last successful snapshot (`rdb_changes_since_last_save`, save
     /// points): one per key a command changed, and every key a flush removed.
     pub dirty: u64,
+    /// Snapshots to disk: the running one, save points, the last outcome (`persist::save`).
+    pub persistence: SaveState,
     /// The stream of effective write commands the append-only file consumes.
     pub propagation: Propagation,
     /// Append-only file state the shell reports (INFO persistence, refusing writes after a failure).
@@ -154,6 +163,7 @@ impl Server {
             watches: Watches::default(),
             blocked: BlockedClients::default(),
             dirty: 0,
+            persistence: SaveState::new(now_ms),
             propagation: Propagation::default(),
             aof: AofStatus::default(),
             now_ms,
@@ -365,6 +375,12 @@ impl Server {
             _ => None,
         };
         let outcome = match lookup {
+            Lookup::Found(spec, _) if top && self.refuses_write(spec) => {
+                if in_multi {
+                    client.multi_error = true;
+                }
+                Err(CommandError::err(crate::persist::save::MISCONF))
+            }
             Lookup::Found(spec, _) if disk_error.is_some() => {
                 client.last_cmd = spec.name;
                 let message = disk_error.unwrap_or_default();
@@ -379,6 +395,10 @@ impl Server {
                     }
                     Err(CommandError::Other(message.into()))
                 }
+            }
+            Lookup::Found(spec, _) if in_multi && spec.has_flag("no_multi") => {
+                client.multi_error = true;
+                Err(CommandError::err("ERR Command not allowed inside a transaction"))
             }
             Lookup::Found(spec, _) if in_multi && !transactions::runs_in_multi(spec.name) => {
                 client.last_cmd = spec.name;
@@ -578,6 +598,7 @@ impl Server {
         if self.active_expire_enabled {
             self.active_expire_cycle(now_ms);
         }
+        self.check_save_points(now_ms);
         if !self.watches.is_empty() || self.propagation.is_enabled() {
             self.touch_expired();
         }

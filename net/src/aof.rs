@@ -188,10 +188,14 @@ impl Aof {
         for (i, f) in files.iter().enumerate() {
             let path = dir.join(&f.name);
             if f.kind == FileKind::Base && f.name.ends_with(".rdb") {
-                return Err(format!(
-                    "{}: loading an RDB-preamble base file needs the RDB reader, which this build lacks",
-                    path.display()
-                ));
+                let source = self
+                    .storage
+                    .open(&path)
+                    .map_err(|e| format!("{}: {e}", path.display()))?;
+                core.load_rdb(source, now_us.div_euclid(1000))
+                    .map_err(|e| format!("Bad file format reading the append only file {}: {e}", path.display()))?;
+                tracing::info!("DB loaded from base file {}", f.name);
+                continue;
             }
             let bytes = match read_all(&*self.storage, &path) {
                 Ok(b) => b,

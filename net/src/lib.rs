@@ -8,6 +8,7 @@ pub mod alloc;
 pub mod aof;
 pub mod config_file;
 pub mod conn;
+pub mod persistence;
 pub mod server;
 pub mod storage;
 
@@ -37,17 +38,35 @@ mod test_server {
     impl TestServer {
         /// Starts a server configured by `args` (`--name value` options, as on the command line).
         pub fn start(args: &[&str]) -> io::Result<TestServer> {
-            let mut all: Vec<String> = vec!["--port".into(), "0".into(), "--bind".into(), "127.0.0.1".into()];
+            Self::start_with_storage(args, None)
+        }
+
+        /// Like [`TestServer::start`], with data files going through `storage` when given (a disk that
+        /// fails on demand). Loads the snapshot file before listening; a corrupt one is an error.
+        pub fn start_with_storage(
+            args: &[&str],
+            storage: Option<Arc<dyn crate::storage::Storage>>,
+        ) -> io::Result<TestServer> {
+            // No save points unless asked: a test server must not write snapshots into the working directory.
+            let mut all: Vec<String> = vec![
+                "--port".into(),
+                "0".into(),
+                "--bind".into(),
+                "127.0.0.1".into(),
+                "--save".into(),
+                "".into(),
+            ];
             all.extend(args.iter().map(|s| s.to_string()));
             let (config, _) = config_file::load(&all).map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(2)
                 .enable_all()
                 .build()?;
-            let bound = runtime.block_on(Bound::bind_with(config, None, true))?;
-            bound
-                .load_persistence()
-                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+            let mut bound = runtime.block_on(Bound::bind_with(config, None, true))?;
+            if let Some(storage) = storage {
+                bound = bound.with_storage(storage);
+            }
+            bound.load().map_err(io::Error::other)?;
             let port = bound.port();
             let shared = bound.shared();
             let thread = std::thread::Builder::new()

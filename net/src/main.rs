@@ -62,8 +62,9 @@ fn main() -> std::process::ExitCode {
                 return std::process::ExitCode::FAILURE;
             }
         };
-        if let Err(e) = bound.load_persistence() {
+        if let Err(e) = bound.load() {
             tracing::error!("{e}");
+            eprintln!("keel-server: refusing to start: {e}");
             return std::process::ExitCode::FAILURE;
         }
         let shared = bound.shared();
@@ -78,9 +79,19 @@ fn main() -> std::process::ExitCode {
                 Ok(s) => s,
                 Err(_) => return,
             };
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => tracing::warn!("Received SIGINT scheduling shutdown..."),
-                _ = term.recv() => tracing::warn!("Received SIGTERM scheduling shutdown..."),
+            loop {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => tracing::warn!("Received SIGINT scheduling shutdown..."),
+                    _ = term.recv() => tracing::warn!("Received SIGTERM scheduling shutdown..."),
+                }
+                // With save points configured the data is saved first; if that fails keel keeps
+                // running, like the reference server.
+                if keel_net::persistence::final_save(&shared).await {
+                    break;
+                }
+                tracing::warn!(
+                    "SIGTERM received but errors trying to shut down the server, check the logs for more information"
+                );
             }
             shared.begin_shutdown();
         });

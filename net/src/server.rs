@@ -78,11 +78,17 @@ pub struct Shared {
     pub pause_requested: std::sync::atomic::AtomicBool,
     /// Where data files are read and written (the real file system, or the simulator's faulty disk).
     pub storage: Arc<dyn Storage>,
+    /// Wakes the persistence task (a snapshot started, a reload was requested).
+    pub persistence_wakeup: Notify,
+    /// Clients whose `DEBUG RELOAD NOSAVE` waits for the persistence task.
+    pub reload_requests: Mutex<Vec<ClientId>>,
+    /// The id and outcome of the last snapshot the persistence task finished.
+    pub save_done: watch::Sender<(u64, bool)>,
     /// The append-only file (closed unless `appendonly yes`).
     pub aof: Aof,
     /// Set when `appendonly` or `appendfsync` changed: the next batch applies it.
     aof_reconfigure: AtomicBool,
-    /// Set once the data files were loaded (see [`Bound::load_persistence`]).
+    /// Set once the data files were loaded (see [`Bound::load`]).
     loaded: AtomicBool,
 }
 
@@ -172,6 +178,11 @@ impl Shared {
                 Effect::PauseChanged => {
                     self.pause_requested.store(core.pause.is_some(), Ordering::Relaxed);
                     self.unpaused.notify_waiters();
+                }
+                Effect::SnapshotStarted => self.persistence_wakeup.notify_one(),
+                Effect::LoadSnapshot(id) => {
+                    self.reload_requests.lock().unwrap_or_else(|p| p.into_inner()).push(id);
+                    self.persistence_wakeup.notify_one();
                 }
                 Effect::Unblocked(id) => {
                     // notify_one keeps a permit if the connection is not waiting yet, so no wake-up is lost.
@@ -320,6 +331,9 @@ impl Bound {
                 unpaused: Notify::new(),
                 pause_requested: std::sync::atomic::AtomicBool::new(false),
                 storage: Arc::new(OsStorage),
+                persistence_wakeup: Notify::new(),
+                reload_requests: Mutex::new(Vec::new()),
+                save_done: watch::channel((0, true)).0,
                 aof: Aof::new(Arc::new(OsStorage)),
                 aof_reconfigure: AtomicBool::new(false),
                 loaded: AtomicBool::new(false),
@@ -339,26 +353,29 @@ impl Bound {
         self
     }
 
-    /// Loads the data files before serving: with `appendonly yes` the append-only file (created empty
-    /// when missing). An error says which file is damaged and where; the server must not serve then.
-    /// [`Bound::run`] calls it if the embedder did not.
-    pub fn load_persistence(&self) -> Result<(), String> {
-        if self.shared.loaded.swap(true, Ordering::SeqCst) {
-            return Ok(());
-        }
-        let mut core = self.shared.core();
-        if core.config.get("appendonly") == Some("yes") {
-            self.shared.aof.load_and_open(&mut core, now_us())?;
-        }
-        Ok(())
-    }
-
     /// The TCP port actually bound (0 when TCP is disabled).
     pub fn port(&self) -> u16 {
         self.tcp
             .first()
             .and_then(|l| l.local_addr().ok())
             .map_or(0, |a| a.port())
+    }
+
+    /// Loads the data files into the databases; call after [`Bound::with_storage`] and before
+    /// [`Bound::run`] (which calls it if the embedder did not). With `appendonly yes` the append-only
+    /// file takes precedence (created when missing); otherwise the snapshot file (`dir`/`dbfilename`).
+    /// A missing file is fine; a damaged one is an error naming the file and byte offset, and the
+    /// server must not start.
+    pub fn load(&self) -> Result<(), String> {
+        if self.shared.loaded.swap(true, Ordering::SeqCst) {
+            return Ok(());
+        }
+        let aof = self.shared.core().config.get("appendonly") == Some("yes");
+        if aof {
+            let mut core = self.shared.core();
+            return self.shared.aof.load_and_open(&mut core, now_us());
+        }
+        crate::persistence::load_at_startup(&self.shared)
     }
 
     /// The shared state, to trigger shutdown from outside.
@@ -368,7 +385,7 @@ impl Bound {
 
     /// Serves until shutdown is requested (by SHUTDOWN or [`Shared::begin_shutdown`]).
     pub async fn run(self) {
-        if let Err(e) = self.load_persistence() {
+        if let Err(e) = self.load() {
             tracing::error!("{e}");
             return;
         }
@@ -381,6 +398,7 @@ impl Bound {
             tokio::spawn(accept_unix(listener, shared.clone()));
         }
         tokio::spawn(cron(shared.clone()));
+        tokio::spawn(crate::persistence::run(shared.clone()));
         tokio::spawn(aof_fsync(shared.clone()));
         let mut stop = shared.shutdown_signal();
         while !*stop.borrow() {

@@ -163,9 +163,15 @@ impl AtomicWriter {
             .file
             .take()
             .ok_or_else(|| io::Error::other("atomic write already finished"))?;
-        file.sync()?;
-        drop(file);
-        self.storage.rename(&self.temp, &self.target)?;
+        let placed = file.sync().and_then(|()| {
+            drop(file);
+            self.storage.rename(&self.temp, &self.target)
+        });
+        if let Err(e) = placed {
+            // The target keeps its old contents; the temporary would only be a stray file.
+            let _ = self.storage.remove(&self.temp);
+            return Err(e);
+        }
         let dir = match self.target.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),

@@ -3,14 +3,14 @@
 //! Owns the subcommands keel implements: SLEEP, SET-ACTIVE-EXPIRE, OBJECT, DIGEST, DIGEST-VALUE,
 //! PROTOCOL and HELP, with the reference server's replies and errors (HELP lists keel's subcommands in
 //! keel's own words). Owns the dataset digest (the reference's SHA1-based algorithm, so digests of the
-//! same data match across both servers) and the RDB size estimate `DEBUG OBJECT` reports (its LZF
-//! compression comes from a crate and can differ from the reference's by a few bytes). Other
-//! subcommands answer the reference server's unknown-subcommand error.
+//! same data match across both servers). `DEBUG OBJECT`'s RDB size comes from the real serializer
+//! ([`crate::persist::rdb`]). Other subcommands answer the reference server's unknown-subcommand error.
 
 use sha1::{Digest, Sha1};
 
 use super::server_cmds::{hex, is, protected_action_allowed, reply_help, subcommand_syntax_error, LRU_CLOCK_MAX};
 use super::{CmdResult, CommandError, Ctx, Registry};
+use crate::persist::rdb;
 use crate::server::{Effect, Server};
 use crate::types::{number, StringValue, Value};
 
@@ -73,6 +73,8 @@ fn debug(ctx: &mut Ctx<'_>) -> CmdResult {
         Ok(())
     } else if is(sub, "protocol") && argc == 3 {
         protocol(ctx)
+    } else if is(sub, "reload") {
+        super::persistence::debug_reload(ctx)
     } else {
         Err(subcommand_syntax_error(ctx))
     }
@@ -259,83 +261,16 @@ fn object(ctx: &mut Ctx<'_>) -> CmdResult {
         "Value at:{:p} refcount:{refcount} encoding:{} serializedlength:{} lru:{lru} lru_seconds_idle:{idle}",
         &entry.value,
         entry.value.encoding_name(),
-        serialized_len(&entry.value),
+        serialized_len(&entry.value, &server.config),
     );
     ctx.reply.simple(line.as_bytes());
     Ok(())
 }
 
-/// The bytes the value takes in an RDB snapshot (compression on, as by default).
-fn serialized_len(value: &Value) -> usize {
-    match value {
-        Value::String(StringValue::Int(n)) => rdb_int_len(*n).unwrap_or_else(|| {
-            let digits = n.to_string().len();
-            rdb_len_len(digits) + digits
-        }),
-        Value::String(StringValue::Embstr(b)) => rdb_string_len(b),
-        Value::String(StringValue::Raw(b)) => rdb_string_len(b),
-        // Collections: an estimate as if each element were stored as a separate RDB string (the
-        // reference serializes small collections as one listpack blob, so its figure differs).
-        Value::List(l) => rdb_len_len(l.len()) + l.iter().map(rdb_string_len).sum::<usize>(),
-        Value::Set(s) => rdb_len_len(s.len()) + s.iter().map(rdb_string_len).sum::<usize>(),
-        Value::Hash(h) => {
-            rdb_len_len(h.len())
-                + h.iter()
-                    .map(|(f, v)| rdb_string_len(f) + rdb_string_len(v))
-                    .sum::<usize>()
-        }
-        Value::ZSet(z) => rdb_len_len(z.len()) + z.iter().map(|(m, _)| rdb_string_len(m) + 8).sum::<usize>(),
-    }
-}
-
-/// Size of an RDB length prefix.
-fn rdb_len_len(len: usize) -> usize {
-    match len {
-        0..=63 => 1,
-        64..=16_383 => 2,
-        _ if len as u64 <= u32::MAX as u64 => 5,
-        _ => 9,
-    }
-}
-
-/// Size of an integer in the RDB's compact integer encodings, if it fits one (8, 16 or 32 bits).
-fn rdb_int_len(n: i64) -> Option<usize> {
-    if (i8::MIN as i64..=i8::MAX as i64).contains(&n) {
-        Some(2)
-    } else if (i16::MIN as i64..=i16::MAX as i64).contains(&n) {
-        Some(3)
-    } else if (i32::MIN as i64..=i32::MAX as i64).contains(&n) {
-        Some(5)
-    } else {
-        None
-    }
-}
-
-/// Size of a string in an RDB: as an integer when it reads as one, LZF-compressed when longer than 20
-/// bytes and compression saves at least 4, verbatim otherwise.
-///
-/// The compressed size comes from the `lzf-rust` crate. Its encoder finds different matches than the
-/// liblzf build inside the reference server, so for compressible strings this size can differ from the
-/// reference's by a few bytes; the rules above (when to compress, the headers) are the reference's.
-fn rdb_string_len(s: &[u8]) -> usize {
-    let len = s.len();
-    if len <= 11 {
-        if let Some(size) = number::parse_i64(s).and_then(rdb_int_len) {
-            return size;
-        }
-    }
-    if len > 20 {
-        if let Some(compressed) = lzf_len(s, len - 4) {
-            return 1 + rdb_len_len(compressed) + rdb_len_len(len) + compressed;
-        }
-    }
-    rdb_len_len(len) + len
-}
-
-/// The length of `input` LZF-compressed, or `None` when that does not fit in `limit` bytes.
-fn lzf_len(input: &[u8], limit: usize) -> Option<usize> {
-    let mut out = vec![0u8; limit];
-    lzf_rust::compress(input, &mut out).ok().filter(|&n| n > 0)
+/// The bytes the value's object takes in an RDB snapshot (as `rdbcompression` says), from the real
+/// serializer: the same figure as the reference's for the same value and encoding.
+fn serialized_len(value: &Value, config: &crate::config::Config) -> usize {
+    rdb::encode::object_len(value, &rdb::SaveParams::from_config(config))
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -763,8 +698,7 @@ mod tests {
     #[test]
     fn object_reports_encoding_and_rdb_size() {
         let (mut s, c) = server();
-        // (value, refcount, encoding, serializedlength) recorded from the reference server, except the
-        // sizes of LZF-compressed strings (marked), which differ (see `long_strings_are_sized_lzf_compressed`).
+        // (value, refcount, encoding, serializedlength) recorded from the reference server.
         let cases: [(String, u64, &str, usize); 12] = [
             ("123".into(), 2_147_483_647, "int", 2),
             ("12345678901".into(), 1, "int", 12),
@@ -772,12 +706,12 @@ mod tests {
             ("9999".into(), 2_147_483_647, "int", 3),
             ("10000".into(), 1, "int", 3),
             ("hello".into(), 1, "embstr", 6),
-            ("x".repeat(44), 1, "embstr", 8), // compressed; reference: 12
-            ("x".repeat(45), 1, "raw", 8),    // compressed; reference: 12
-            ("ab".repeat(30), 1, "raw", 9),   // compressed; reference: 13
+            ("x".repeat(44), 1, "embstr", 12),
+            ("x".repeat(45), 1, "raw", 12),
+            ("ab".repeat(30), 1, "raw", 13),
             ("0123".into(), 1, "embstr", 5),
             ("1".repeat(20), 1, "embstr", 21),
-            ("abc".repeat(100), 1, "raw", 14), // compressed; reference: 18
+            ("abc".repeat(100), 1, "raw", 18),
         ];
         for (i, (value, refcount, encoding, len)) in cases.iter().enumerate() {
             run(&mut s, c, &format!("SET k{i} {value}"));
@@ -796,10 +730,8 @@ mod tests {
 
     #[test]
     fn long_strings_are_sized_lzf_compressed() {
-        // Deterministic inputs, keel's serialized length for each and the reference server's. They agree
-        // when LZF cannot save 4 bytes (the string is stored verbatim); when it can, the crate's encoder
-        // (another hash and match search than the reference's build of liblzf) finds other matches, and
-        // on these inputs comes out 1 to 4 bytes shorter.
+        // Deterministic inputs and the reference server's serialized length for each: stored verbatim
+        // when LZF cannot save 4 bytes, compressed (with the reference's exact LZF output) otherwise.
         let cyc = |n: usize, mul: usize, modulo: usize| -> Vec<u8> {
             (0..n).map(|i| (i * mul % modulo) as u8 + b'a').collect()
         };
@@ -812,45 +744,32 @@ mod tests {
                 })
                 .collect()
         };
-        let cases: Vec<(Vec<u8>, usize, usize)> = vec![
-            (vec![b'x'; 21], 8, 9),
-            (vec![b'x'; 25], 8, 12),
-            (vec![b'x'; 100], 9, 13),
-            (vec![b'x'; 300], 12, 16),
-            (vec![b'x'; 1000], 18, 22),
-            (vec![b'x'; 5000], 63, 67),
-            (cyc(50, 7, 26), 33, 37),
-            (cyc(200, 7, 26), 34, 38),
-            (cyc(1000, 7, 26), 43, 47),
-            (cyc(20000, 7, 26), 263, 267),
-            (cyc(300, 3, 11), 22, 26),
-            (lcg(24, 24), 25, 25),
-            (lcg(100, 100), 102, 102),
-            (lcg(500, 500), 502, 502),
-            (lcg(3000, 3000), 3002, 3002),
-            (b"hello world ".repeat(10), 20, 24),
+        let cases: Vec<(Vec<u8>, usize)> = vec![
+            (vec![b'x'; 21], 9),
+            (vec![b'x'; 25], 12),
+            (vec![b'x'; 100], 13),
+            (vec![b'x'; 300], 16),
+            (vec![b'x'; 1000], 22),
+            (vec![b'x'; 5000], 67),
+            (cyc(50, 7, 26), 37),
+            (cyc(200, 7, 26), 38),
+            (cyc(1000, 7, 26), 47),
+            (cyc(20000, 7, 26), 267),
+            (cyc(300, 3, 11), 26),
+            (lcg(24, 24), 25),
+            (lcg(100, 100), 102),
+            (lcg(500, 500), 502),
+            (lcg(3000, 3000), 3002),
+            (b"hello world ".repeat(10), 24),
         ];
-        for (input, keel, reference) in cases {
-            let len = input.len();
+        let config = crate::config::Config::default();
+        for (input, reference) in cases {
             let value = Value::String(StringValue::from_bytes(&input));
-            assert_eq!(serialized_len(&value), keel, "{len} bytes (reference: {reference})");
-            if keel == reference {
-                // Stored verbatim: the length header and the bytes.
-                assert_eq!(keel, rdb_len_len(len) + len);
-                assert_eq!(lzf_len(&input, len - 4), None);
-                continue;
-            }
-            // Stored compressed: a real LZF stream that decompresses to the input.
-            let mut packed = vec![0u8; len - 4];
-            let n = lzf_rust::compress(&input, &mut packed).expect("fits");
-            assert_eq!(keel, 1 + rdb_len_len(n) + rdb_len_len(len) + n);
-            let mut unpacked = vec![0u8; len];
-            assert_eq!(lzf_rust::decompress(&packed[..n], &mut unpacked), Ok(len));
-            assert_eq!(unpacked, input);
+            assert_eq!(serialized_len(&value, &config), reference, "{} bytes", input.len());
         }
         // Up to 20 bytes nothing is compressed, however repetitive.
         let twenty = Value::String(StringValue::from_bytes(&[b'x'; 20]));
-        assert_eq!(serialized_len(&twenty), 21);
+        assert_eq!(serialized_len(&twenty, &config), 21);
     }
 
     #[test]

@@ -357,6 +357,7 @@ fn flushall(ctx: &mut Ctx<'_>) -> CmdResult {
         ctx.server.signal_flush(db);
         ctx.server.dbs[db].clear();
     }
+    super::persistence::after_flushall(ctx.server, ctx.now_ms);
     ctx.reply.ok();
     Ok(())
 }

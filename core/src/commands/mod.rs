@@ -8,11 +8,13 @@
 pub mod blocking;
 pub mod connection;
 pub mod debug;
+pub mod dump;
 pub mod error;
 pub mod expiry;
 pub mod hashes;
 pub mod keys;
 pub mod lists;
+pub mod persistence;
 pub mod server_cmds;
 pub mod sets;
 pub mod sort;
@@ -132,6 +134,8 @@ impl Registry {
         transactions::register(&mut r);
         blocking::register(&mut r);
         debug::register(&mut r);
+        persistence::register(&mut r);
+        dump::register(&mut r);
         r
     }
 

@@ -436,34 +436,52 @@ fn info_memory(ctx: &Ctx<'_>, out: &mut String) {
 
 /// `# Persistence`.
 fn info_persistence(ctx: &Ctx<'_>, out: &mut String) {
-    // No persistence yet: the values the reference server reports with saving and AOF disabled and no
-    // save ever attempted (its last-save time is the start time).
+    let s = &*ctx.server;
+    let p = &s.persistence;
+    let now_ms = ctx.now_ms;
+    let (current_secs, processed, total) = match &p.snapshot {
+        Some(snap) => (
+            (now_ms - p.started_ms).div_euclid(1000),
+            snap.keys_processed(&s.dbs),
+            snap.keys_total,
+        ),
+        None => (-1, 0, 0),
+    };
+    // keel saves without forking, so the copy-on-write figures stay 0.
     let _ = write!(
         out,
         "# Persistence\r\n\
-         loading:0\r\n\
+         loading:{}\r\n\
          async_loading:0\r\n\
          current_cow_peak:0\r\n\
          current_cow_size:0\r\n\
          current_cow_size_age:0\r\n\
          current_fork_perc:0.00\r\n\
-         current_save_keys_processed:0\r\n\
-         current_save_keys_total:0\r\n\
-         rdb_changes_since_last_save:0\r\n\
-         rdb_bgsave_in_progress:0\r\n\
+         current_save_keys_processed:{processed}\r\n\
+         current_save_keys_total:{total}\r\n\
+         rdb_changes_since_last_save:{}\r\n\
+         rdb_bgsave_in_progress:{}\r\n\
          rdb_last_save_time:{}\r\n\
-         rdb_last_bgsave_status:ok\r\n\
-         rdb_last_bgsave_time_sec:-1\r\n\
-         rdb_current_bgsave_time_sec:-1\r\n\
-         rdb_saves:0\r\n\
+         rdb_last_bgsave_status:{}\r\n\
+         rdb_last_bgsave_time_sec:{}\r\n\
+         rdb_current_bgsave_time_sec:{current_secs}\r\n\
+         rdb_saves:{}\r\n\
          rdb_last_cow_size:0\r\n\
-         rdb_last_load_keys_expired:0\r\n\
-         rdb_last_load_keys_loaded:0\r\n\
+         rdb_last_load_keys_expired:{}\r\n\
+         rdb_last_load_keys_loaded:{}\r\n\
          {}\
          module_fork_in_progress:0\r\n\
          module_fork_last_cow_size:0\r\n\
          {}",
-        ctx.server.started_ms.div_euclid(1000),
+        p.loading as u8,
+        s.dirty,
+        p.in_progress() as u8,
+        p.last_save_ms.div_euclid(1000),
+        if p.last_ok { "ok" } else { "err" },
+        p.last_bgsave_secs,
+        p.saves,
+        p.last_load_keys_expired,
+        p.last_load_keys_loaded,
         ctx.server.aof.info_lines(ctx.now_ms),
         ctx.server.aof.enabled_lines(),
     );
@@ -1426,6 +1444,9 @@ fn shutdown(ctx: &mut Ctx<'_>) -> CmdResult {
     }
     let save_points = ctx.server.config.get("save").is_some_and(|v| !v.is_empty());
     let save = save || (save_points && !nosave);
+    if save {
+        return super::persistence::shutdown_with_save(ctx);
+    }
     ctx.server.effects.push(Effect::Shutdown { save });
     ctx.close_after_reply = true;
     Ok(())
@@ -1958,7 +1979,7 @@ mod tests {
         }
         let all = run(&mut s, c, "COMMAND LIST");
         assert!(all.contains("$4\r\ninfo\r\n") && all.contains("$13\r\ncommand|count\r\n"));
-        assert!(!all.contains("$4\r\nsave\r\n"));
+        assert!(!all.contains("$7\r\nmonitor\r\n"));
     }
 
     #[test]
@@ -2085,10 +2106,27 @@ mod tests {
             assert_eq!(run(&mut s, c, line), want, "{line}");
         }
         assert!(s.take_effects().is_empty());
+        // With a save the client waits for the snapshot; success stops the server without a reply.
         let (out, flow) = exec(&mut s, c, &[b"SHUTDOWN", b"SAVE", b"NOW"]);
         assert!(out.is_empty());
-        assert_eq!(flow, Flow::Close);
-        assert_eq!(s.take_effects(), [Effect::Shutdown { save: true }]);
+        assert_eq!(flow, Flow::Blocked);
+        assert_eq!(s.take_effects(), [Effect::SnapshotStarted]);
+        let id = s.running_snapshot().expect("a snapshot runs");
+        while let crate::persist::save::SnapshotPull::Bytes(_) = s.snapshot_chunk(id, 1024) {}
+        s.snapshot_finished(id, true, 0);
+        assert_eq!(s.take_effects(), [Effect::Shutdown { save: false }]);
+        // A failed save refuses to stop, in the reference's words.
+        let c = connect(&mut s);
+        let (_, flow) = exec(&mut s, c, &[b"SHUTDOWN", b"SAVE"]);
+        assert_eq!(flow, Flow::Blocked);
+        let id = s.running_snapshot().expect("a snapshot runs");
+        s.snapshot_finished(id, false, 0);
+        let mut out = Vec::new();
+        s.take_effects();
+        assert_eq!(s.resume(c, 0, &mut out), Flow::Continue);
+        assert_eq!(out, b"-ERR Errors trying to SHUTDOWN. Check logs.\r\n");
+        // Without save points a plain SHUTDOWN does not save.
+        s.config.set_startup("save", "").unwrap();
         let c = connect(&mut s);
         let (out, _) = exec(&mut s, c, &[b"shutdown"]);
         assert!(out.is_empty());

@@ -14,6 +14,7 @@ use hashbrown::HashTable;
 use rand::Rng;
 use std::hash::BuildHasher;
 
+use crate::persist::snapshot::SnapshotMark;
 use crate::types::Value;
 
 /// No expiry. (Not `i64::MAX`: that is a valid expiry time clients can set.)
@@ -43,6 +44,11 @@ impl Entry {
     pub fn expire_at(&self) -> Option<i64> {
         (self.expire_at != NO_EXPIRE).then_some(self.expire_at)
     }
+
+    /// True when the entry's TTL has passed at `now_ms`.
+    pub fn is_expired(&self, now_ms: i64) -> bool {
+        is_expired(self.expire_at, now_ms)
+    }
 }
 
 /// A database of keys.
@@ -62,6 +68,9 @@ pub struct Db {
     pub track_expired: bool,
     /// Keys removed by expiry since the server last took them (only while `track_expired`).
     pub expired_keys: Vec<Box<[u8]>>,
+    /// This database's part of a running snapshot (see `persist::snapshot`): every path below that
+    /// changes or removes an entry calls [`Db::preserve`] first.
+    pub(crate) snapshot: Option<Box<SnapshotMark>>,
 }
 
 /// Whether an entry's expiry has passed: a key expires once the clock is past its time.
@@ -83,7 +92,26 @@ impl Db {
             avg_ttl: 0,
             track_expired: false,
             expired_keys: Vec::new(),
+            snapshot: None,
         }
+    }
+
+    /// Lets a running snapshot save the entry in `slot` before it changes. One branch when none runs.
+    #[inline]
+    fn preserve(&mut self, slot: u32) {
+        if let Some(mark) = self.snapshot.as_deref_mut() {
+            mark.preserve(slot, &self.slots);
+        }
+    }
+
+    /// The slot vector (entries by slot number, `None` for free slots).
+    pub(crate) fn slots(&self) -> &[Option<Entry>] {
+        &self.slots
+    }
+
+    /// The snapshot mark and the slots it refers to, borrowed together for the snapshot's walk.
+    pub(crate) fn snapshot_parts(&mut self) -> (&mut Option<Box<SnapshotMark>>, &[Option<Entry>]) {
+        (&mut self.snapshot, &self.slots)
     }
 
     /// Number of keys, including expired ones not yet removed (as `DBSIZE` reports).
@@ -124,12 +152,22 @@ impl Db {
             self.expire_slot(slot);
             return None;
         }
+        // The caller may change the entry through the reference.
+        self.preserve(slot);
         self.slots[slot as usize].as_mut()
     }
 
     /// Like [`Db::get_mut`] for reading.
     pub fn get(&mut self, key: &[u8], now_ms: i64) -> Option<&Entry> {
-        self.get_mut(key, now_ms).map(|e| &*e)
+        let slot = self.find_slot(key)?;
+        let expired = self.slots[slot as usize]
+            .as_ref()
+            .is_some_and(|e| is_expired(e.expire_at, now_ms));
+        if expired {
+            self.expire_slot(slot);
+            return None;
+        }
+        self.slots[slot as usize].as_ref()
     }
 
     /// Reads an entry without expiring it or touching anything (for introspection that must not change
@@ -159,6 +197,7 @@ impl Db {
                 .as_ref()
                 .is_some_and(|e| is_expired(e.expire_at, now_ms));
             if !expired {
+                self.preserve(slot);
                 if !keep_ttl {
                     self.set_expire_slot(slot, NO_EXPIRE);
                 }
@@ -243,6 +282,7 @@ impl Db {
     }
 
     fn remove_slot(&mut self, slot: u32) -> Option<Entry> {
+        self.preserve(slot);
         let hash = self.hash(self.slots[slot as usize].as_ref()?.key());
         if let Ok(found) = self.index.find_entry(hash, |&s| s == slot) {
             found.remove();
@@ -267,6 +307,7 @@ impl Db {
     pub fn set_expire(&mut self, key: &[u8], expire_at: i64) -> bool {
         match self.find_slot(key) {
             Some(slot) => {
+                self.preserve(slot);
                 self.set_expire_slot(slot, expire_at);
                 true
             }
@@ -303,7 +344,11 @@ impl Db {
     pub fn clear(&mut self) {
         self.avg_ttl = 0;
         self.index.clear();
-        self.slots.clear();
+        match self.snapshot.as_deref_mut() {
+            // A running snapshot still needs the old entries: hand them over instead of freeing them.
+            Some(mark) => mark.detach(std::mem::take(&mut self.slots)),
+            None => self.slots.clear(),
+        }
         self.free.clear();
         self.volatile.clear();
         self.len = 0;
