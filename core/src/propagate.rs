@@ -30,6 +30,8 @@ pub struct Propagation {
     unit: Vec<Op>,
     /// Operations a handler chose for the command running now, replacing the generic rule.
     replacement: Option<Vec<Op>>,
+    /// Where in `stream` a rewrite started (the new incremental file's first byte).
+    rewrite_mark: Option<usize>,
 }
 
 /// Builds an argument vector from byte strings.
@@ -75,7 +77,31 @@ impl Propagation {
 
     /// Takes the bytes produced so far.
     pub fn take_stream(&mut self) -> Vec<u8> {
+        self.rewrite_mark = None;
         std::mem::take(&mut self.stream)
+    }
+
+    /// Takes the bytes produced so far, split where a rewrite started (see [`Propagation::mark_rewrite`]):
+    /// the bytes for the old incremental file, and those for the new one if a rewrite started.
+    pub fn take_stream_split(&mut self) -> (Vec<u8>, Option<Vec<u8>>) {
+        let mut stream = std::mem::take(&mut self.stream);
+        match self.rewrite_mark.take() {
+            Some(at) => {
+                let after = stream.split_off(at.min(stream.len()));
+                (stream, Some(after))
+            }
+            None => (stream, None),
+        }
+    }
+
+    /// A rewrite starts now: the bytes produced from here on belong to a new incremental file, which
+    /// starts with SELECT. Called between execution units (BGREWRITEAOF is scheduled inside EXEC).
+    pub fn mark_rewrite(&mut self) {
+        if self.enabled {
+            self.end_unit();
+            self.rewrite_mark = Some(self.stream.len());
+            self.selected_db = None;
+        }
     }
 
     /// True when bytes wait to be taken.
@@ -197,6 +223,20 @@ pub fn rewrite(name: &str, argv: &[Bytes], dbs: &[Db], db: usize, now_ms: i64) -
             Some(Value::String(s)) => s.with_bytes(|v| single(command(&[b"SET", &argv[1], v, b"KEEPTTL"]))),
             _ => single(argv.to_vec()),
         },
+        "restore" => {
+            if stored(&argv[1]).is_none() {
+                return single(command(&[b"DEL", &argv[1]]));
+            }
+            let ttl = crate::types::number::parse_i64(&argv[2]).unwrap_or(0);
+            let absolute = argv[4..].iter().any(|a| a.eq_ignore_ascii_case(b"absttl"));
+            if ttl <= 0 || absolute {
+                return single(argv.to_vec());
+            }
+            let mut out = argv.to_vec();
+            out[2] = Bytes::from(ttl.saturating_add(now_ms).to_string());
+            out.push(Bytes::from_static(b"ABSTTL"));
+            single(out)
+        }
         "hincrbyfloat" => match stored(&argv[1]).map(|e| &e.value) {
             Some(Value::Hash(h)) => match h.get(&argv[2]) {
                 Some(v) => single(command(&[b"HSET", &argv[1], &argv[2], v])),

@@ -599,6 +599,7 @@ impl Server {
             self.active_expire_cycle(now_ms);
         }
         self.check_save_points(now_ms);
+        commands::aof::cron(self, now_ms);
         if !self.watches.is_empty() || self.propagation.is_enabled() {
             self.touch_expired();
         }

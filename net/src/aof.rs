@@ -16,6 +16,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use keel_core::persist::aof_format::{self, ReplayError};
 use keel_core::persist::aof_manifest::{base_name, manifest_name, AofFile, FileKind, Manifest};
+use keel_core::persist::rdb_snapshot::RdbFormat;
+use keel_core::persist::snapshot::Snapshot;
 use keel_core::{Config, Server};
 
 use crate::storage::{read_all, write_atomically, Storage, StorageFile};
@@ -54,6 +56,9 @@ struct OpenAof {
     unsynced: bool,
     /// The last write failed part-way: the file must be cut back to `incr_len` before writing again.
     torn: bool,
+    /// While a rewrite runs: the sequence number of the incremental file opened at its instant (it and
+    /// later ones continue the new base).
+    rewrite_from_incr: Option<u64>,
 }
 
 /// The append-only file of one server, shared by connection tasks and the background fsync.
@@ -122,7 +127,7 @@ impl Aof {
                 m
             }
             None => self
-                .create_fresh(&dir, &prefix)
+                .create_fresh(core, &dir, &prefix, now_us)
                 .map_err(|e| format!("{}: {e}", dir.display()))?,
         };
         let mut manifest = manifest;
@@ -141,7 +146,12 @@ impl Aof {
         let file = s
             .append(&incr_path)
             .map_err(|e| format!("{}: {e}", incr_path.display()))?;
-        let total = self.total_size(&dir, &manifest);
+        // As on the reference server, the sizes count what was loaded; a fresh directory starts at 0.
+        let total = if fresh_incr {
+            0
+        } else {
+            self.total_size(&dir, &manifest)
+        };
         core.aof.enabled = true;
         core.aof.current_size = total;
         core.aof.base_size = total;
@@ -157,22 +167,33 @@ impl Aof {
             pending: Vec::new(),
             unsynced: false,
             torn: false,
+            rewrite_from_incr: None,
         });
         Ok(())
     }
 
-    /// Creates the directory with an empty base file and the manifest listing it.
-    fn create_fresh(&self, dir: &Path, prefix: &str) -> io::Result<Manifest> {
+    /// Creates the directory with a base file of the current data (empty: nothing was loaded) and the
+    /// manifest listing it: an RDB-preamble base with `aof-use-rdb-preamble yes`, else an empty
+    /// command stream.
+    fn create_fresh(&self, core: &mut Server, dir: &Path, prefix: &str, now_us: i64) -> io::Result<Manifest> {
         let s = &self.storage;
         s.create_dir_all(dir)?;
-        // An empty dataset: the command-stream base is an empty file. (The RDB-preamble base needs the
-        // RDB writer.)
+        let rdb = core.config.get("aof-use-rdb-preamble") == Some("yes");
+        let mut bytes = Vec::new();
+        if rdb {
+            let now_ms = now_us.div_euclid(1000);
+            let format = RdbFormat::new(&core.config, now_ms, core.memory.used_memory, true);
+            let mut snapshot = Snapshot::begin(&mut core.dbs, format, now_ms);
+            while let Some(chunk) = snapshot.next_chunk(&mut core.dbs, 1 << 20) {
+                bytes.extend_from_slice(&chunk);
+            }
+        }
         let base = AofFile {
-            name: base_name(prefix, 1, false),
+            name: base_name(prefix, 1, rdb),
             seq: 1,
             kind: FileKind::Base,
         };
-        write_atomically(s.clone(), &dir.join(&base.name), b"")?;
+        write_atomically(s.clone(), &dir.join(&base.name), &bytes)?;
         tracing::info!("Creating AOF base file {} on server start", base.name);
         Ok(Manifest {
             base: Some(base),
@@ -248,12 +269,28 @@ impl Aof {
         if !core.aof.enabled {
             return true;
         }
-        let bytes = core.propagation.take_stream();
+        let (bytes, after_rewrite) = core.propagation.take_stream_split();
         let mut guard = self.lock();
         let Some(aof) = guard.as_mut() else {
             return true;
         };
         aof.pending.extend_from_slice(&bytes);
+        let mut propagated = !bytes.is_empty();
+        if let Some(after) = after_rewrite {
+            propagated |= !after.is_empty();
+            // The rewrite's instant: what came before goes to the old file, the rest to a new one.
+            let policy = self.policy();
+            let switched = self.write_pending(aof, policy).and_then(|written| {
+                core.aof.current_size += written;
+                self.open_next_incr(aof, true)
+            });
+            if let Err(e) = switched {
+                // The old incremental file stays current; the rewrite will not be installed.
+                tracing::warn!("Can't open a new AOF incr file for the rewrite: {}", error_text(&e));
+                aof.rewrite_from_incr = Some(u64::MAX);
+            }
+            aof.pending.extend_from_slice(&after);
+        }
         if aof.pending.is_empty() && !(aof.unsynced && core.aof.last_write_error.is_some()) {
             return true;
         }
@@ -273,9 +310,140 @@ impl Aof {
                 }
                 core.aof.last_write_error = Some(text);
                 // Under `always` a batch whose own writes are not durable must not be acknowledged.
-                policy != FsyncPolicy::Always || bytes.is_empty()
+                policy != FsyncPolicy::Always || !propagated
             }
         }
+    }
+
+    /// Opens the next incremental file, lists it in the manifest (written atomically) and makes it the
+    /// one appended to; remembers it as the first file after the running rewrite's base.
+    fn open_next_incr(&self, aof: &mut OpenAof, persist_manifest: bool) -> io::Result<()> {
+        let mut manifest = aof.manifest.clone();
+        let name = manifest.add_incr(&aof.prefix);
+        let path = aof.dir.join(&name);
+        let file = self.storage.create(&path)?;
+        if persist_manifest {
+            write_atomically(
+                self.storage.clone(),
+                &aof.dir.join(manifest_name(&aof.prefix)),
+                manifest.format().as_bytes(),
+            )?;
+        }
+        tracing::info!("Creating AOF incr file {name} on background rewrite");
+        if let Some(mut old) = aof.file.take() {
+            // Best effort: the old file's bytes were written; under everysec they were not all fsynced.
+            let _ = old.sync();
+        }
+        aof.rewrite_from_incr = Some(manifest.incr_seq());
+        aof.manifest = manifest;
+        aof.file = Some(file);
+        aof.incr_path = path;
+        aof.incr_len = 0;
+        aof.unsynced = false;
+        Ok(())
+    }
+
+    /// The path the running rewrite writes its base to (the directory is created if missing).
+    pub fn rewrite_base_path(&self, config: &Config) -> io::Result<PathBuf> {
+        let guard = self.lock();
+        let (dir, prefix, seq) = match guard.as_ref() {
+            Some(a) => (a.dir.clone(), a.prefix.clone(), a.manifest.base_seq() + 1),
+            None => {
+                let dir = aof_dir(config);
+                let prefix = config.get("appendfilename").unwrap_or("appendonly.aof").to_string();
+                let seq = read_all(&*self.storage, &dir.join(manifest_name(&prefix)))
+                    .ok()
+                    .and_then(|t| Manifest::parse(&t).ok())
+                    .map_or(1, |m| m.base_seq() + 1);
+                (dir, prefix, seq)
+            }
+        };
+        self.storage.create_dir_all(&dir)?;
+        Ok(dir.join(base_name(&prefix, seq, true)))
+    }
+
+    /// The rewrite's base is durable at `base` (`ok`), or the rewrite failed: installs the new base in
+    /// the manifest and deletes the files it replaces, then reports to core.
+    pub fn rewrite_finished(&self, core: &mut Server, ok: bool, base: &Path, now_us: i64) {
+        let ok = ok
+            && self
+                .install(core, base)
+                .map_err(|e| tracing::warn!("AOF rewrite failed: {e}"))
+                .is_ok();
+        if !ok {
+            let _ = self.storage.remove(base);
+        }
+        keel_core::commands::aof::rewrite_finished(core, ok, now_us.div_euclid(1000));
+        if ok {
+            tracing::info!("Background AOF rewrite finished successfully");
+        }
+    }
+
+    fn install(&self, core: &mut Server, base: &Path) -> Result<(), String> {
+        let name = base
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .ok_or("no base file name")?;
+        let seq = name
+            .split('.')
+            .rev()
+            .nth(2)
+            .and_then(|s| s.parse::<u64>().ok())
+            .ok_or("unexpected base file name")?;
+        let new_base = AofFile {
+            name,
+            seq,
+            kind: FileKind::Base,
+        };
+        let base_size = self.storage.size(base).ok().flatten().unwrap_or(0);
+        let mut guard = self.lock();
+        let (dir, prefix, old, manifest) = match guard.as_mut() {
+            Some(aof) => {
+                let from = aof.rewrite_from_incr.take().ok_or("no rewrite was running")?;
+                if from == u64::MAX {
+                    return Err("the new incr file could not be opened at the rewrite's start".into());
+                }
+                let mut m = aof.manifest.clone();
+                let keep = m.incrs.iter().filter(|f| f.seq >= from).count();
+                let gone = m.install_base(new_base, keep);
+                (aof.dir.clone(), aof.prefix.clone(), gone, m)
+            }
+            None => {
+                let dir = aof_dir(&core.config);
+                let prefix = core
+                    .config
+                    .get("appendfilename")
+                    .unwrap_or("appendonly.aof")
+                    .to_string();
+                let old = read_all(&*self.storage, &dir.join(manifest_name(&prefix)))
+                    .ok()
+                    .and_then(|t| Manifest::parse(&t).ok())
+                    .map(|m| m.base.into_iter().chain(m.history).chain(m.incrs).collect())
+                    .unwrap_or_default();
+                let m = Manifest {
+                    base: Some(new_base),
+                    history: Vec::new(),
+                    incrs: Vec::new(),
+                };
+                (dir, prefix, old, m)
+            }
+        };
+        write_atomically(
+            self.storage.clone(),
+            &dir.join(manifest_name(&prefix)),
+            manifest.format().as_bytes(),
+        )
+        .map_err(|e| format!("cannot write the manifest: {e}"))?;
+        for f in old {
+            tracing::info!("Removing the history file {} in the background", f.name);
+            let _ = self.storage.remove(&dir.join(&f.name));
+        }
+        if let Some(aof) = guard.as_mut() {
+            aof.manifest = manifest;
+            core.aof.base_size = base_size;
+            core.aof.current_size = base_size + aof.incr_len;
+        }
+        Ok(())
     }
 
     /// Writes the pending bytes (cutting a torn earlier write away first) and, under `always`, fsyncs.
@@ -340,35 +508,59 @@ impl Aof {
         }
     }
 
-    /// `CONFIG SET appendonly yes` on a running server: the new base must be a point-in-time image of the
-    /// current data, which needs the snapshot mechanism. Until it is available only an empty dataset
-    /// can be switched on; otherwise the setting is reverted with an error in the log.
+    /// `CONFIG SET appendonly yes` on a running server: opens a new incremental file and starts a
+    /// rewrite at the same instant, so the new base (a point-in-time snapshot) and the file together
+    /// hold every write. The manifest on disk changes only when the rewrite is installed. While a
+    /// snapshot is being written this waits (cron retries), since only one snapshot runs at a time.
     fn start_at_runtime(&self, core: &mut Server, now_us: i64) {
-        let empty = core.dbs.iter().all(|d| d.is_empty());
+        if core.persistence.in_progress() {
+            return;
+        }
+        *self.policy.lock().unwrap_or_else(|p| p.into_inner()) = FsyncPolicy::from_config(&core.config);
         let dir = aof_dir(&core.config);
         let prefix = core
             .config
             .get("appendfilename")
             .unwrap_or("appendonly.aof")
             .to_string();
-        let exists = self
-            .storage
-            .size(&dir.join(manifest_name(&prefix)))
+        let manifest = read_all(&*self.storage, &dir.join(manifest_name(&prefix)))
             .ok()
-            .flatten()
-            .is_some();
-        if !empty || exists {
-            tracing::warn!(
-                "Turning the AOF on at run time needs a point-in-time snapshot for its base file, which this \
-                 build lacks; start the server with appendonly yes instead"
-            );
+            .and_then(|t| Manifest::parse(&t).ok())
+            .unwrap_or_default();
+        let mut aof = OpenAof {
+            dir: dir.clone(),
+            prefix,
+            manifest,
+            incr_path: PathBuf::new(),
+            file: None,
+            incr_len: 0,
+            pending: Vec::new(),
+            unsynced: false,
+            torn: false,
+            rewrite_from_incr: None,
+        };
+        let opened = self
+            .storage
+            .create_dir_all(&dir)
+            .and_then(|()| self.open_next_incr(&mut aof, false));
+        if let Err(e) = opened {
+            tracing::warn!("Could not turn the AOF on: {}", error_text(&e));
             let _ = core.config.set_startup("appendonly", "no");
             return;
         }
-        if let Err(e) = self.load_and_open(core, now_us) {
-            tracing::warn!("Could not turn the AOF on: {e}");
+        core.aof.enabled = true;
+        core.aof.current_size = 0;
+        core.set_propagation(true);
+        core.propagation.forget_selected_db();
+        if !keel_core::commands::aof::start_rewrite(core, now_us.div_euclid(1000)) {
             let _ = core.config.set_startup("appendonly", "no");
+            core.aof.enabled = false;
+            core.set_propagation(false);
+            return;
         }
+        // The rewrite's mark is this very instant: the file just opened is the new one.
+        let _ = core.propagation.take_stream_split();
+        *self.lock() = Some(aof);
     }
 
     /// `CONFIG SET appendonly no`: flushes, fsyncs and closes the file; propagation stops.

@@ -145,6 +145,11 @@ impl Shared {
     pub fn persist_batch(&self, core: &mut Server) -> bool {
         if self.aof_reconfigure.swap(false, Ordering::Relaxed) {
             self.aof.cron(core, now_us());
+            // Turning the file on starts a rewrite: wake the task that writes snapshots.
+            let effects = core.take_effects();
+            if !effects.is_empty() {
+                self.apply_effects(effects, core);
+            }
         }
         if !core.aof.enabled {
             return true;
@@ -526,9 +531,13 @@ async fn cron(shared: Arc<Shared>) {
             peak,
         };
         core.cron(now_us());
-        // Keys the cron expired propagate as DELs; a failed append-only write is retried.
-        if core.aof.enabled {
-            shared.aof.cron(&mut core, now_us());
+        // Keys the cron expired propagate as DELs; a failed append-only write is retried; an
+        // `appendonly yes` that had to wait for a running snapshot starts.
+        shared.aof.cron(&mut core, now_us());
+        // Snapshots started by cron (save points, a scheduled rewrite) wake the persistence task.
+        let effects = core.take_effects();
+        if !effects.is_empty() {
+            shared.apply_effects(effects, &core);
         }
     }
 }

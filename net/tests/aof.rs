@@ -292,3 +292,122 @@ fn interoperates_with_the_reference_server() {
     let r = Reference::start(&ours, &["--aof-use-rdb-preamble", "no"]).expect("redis-server");
     check_sample(&mut r.conn());
 }
+
+/// Polls INFO persistence until no rewrite runs and `aof_rewrites` reached `n`.
+fn wait_for_rewrites(c: &mut redis::Connection, n: u64) -> String {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let info: String = redis::cmd("INFO").arg("persistence").query(c).unwrap();
+        if info.contains("aof_rewrite_in_progress:0\r\n") && info.contains(&format!("aof_rewrites:{n}\r\n")) {
+            return info;
+        }
+        assert!(Instant::now() < deadline, "rewrite did not finish: {info}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn bgrewriteaof_while_writing_keeps_every_write() {
+    let dir = Scratch::new("rewrite");
+    let server = start(&dir, &["--appendfsync", "always"]).unwrap();
+    let addr = server.addr();
+    let mut c = conn(&server);
+    for i in 0..2000 {
+        let _: () = c.hset("big", format!("f{i}"), i).unwrap();
+    }
+    // A writer keeps incrementing while the rewrite runs; every acknowledged INCR must survive.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let mut w = redis::Client::open(format!("redis://{addr}/"))
+                .unwrap()
+                .get_connection()
+                .unwrap();
+            let mut acked = 0u64;
+            while !stop.load(Ordering::Relaxed) || acked < 50 {
+                let _: i64 = w.incr("counter", 1).unwrap();
+                acked += 1;
+            }
+            acked
+        })
+    };
+    std::thread::sleep(Duration::from_millis(20));
+    let started: String = redis::cmd("BGREWRITEAOF").query(&mut c).unwrap();
+    assert_eq!(started, "Background append only file rewriting started");
+    wait_for_rewrites(&mut c, 1);
+    stop.store(true, Ordering::Relaxed);
+    let acked = writer.join().unwrap();
+    let _: () = c.set("after", "rewrite").unwrap();
+    drop(server);
+    assert_eq!(
+        listing(&dir.0.join("appendonlydir")),
+        [
+            "appendonly.aof.2.base.rdb",
+            "appendonly.aof.2.incr.aof",
+            "appendonly.aof.manifest"
+        ]
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.aof("appendonly.aof.manifest")).unwrap(),
+        "file appendonly.aof.2.base.rdb seq 2 type b\nfile appendonly.aof.2.incr.aof seq 2 type i\n"
+    );
+    let server = start(&dir, &[]).unwrap();
+    let mut c = conn(&server);
+    assert_eq!(c.get::<_, u64>("counter").unwrap(), acked);
+    assert_eq!(c.hlen::<_, usize>("big").unwrap(), 2000);
+    assert_eq!(c.get::<_, String>("after").unwrap(), "rewrite");
+    drop(server);
+    // The reference server loads the rewritten directory (RDB-preamble base and incr file) too.
+    if have_reference() {
+        let r = Reference::start(&dir, &[]).expect("redis-server");
+        let mut c = r.conn();
+        assert_eq!(c.get::<_, u64>("counter").unwrap(), acked);
+        assert_eq!(c.hlen::<_, usize>("big").unwrap(), 2000);
+        assert_eq!(c.get::<_, String>("after").unwrap(), "rewrite");
+    }
+}
+
+#[test]
+fn a_fresh_directory_has_an_rdb_preamble_base_like_the_reference() {
+    let dir = Scratch::new("fresh-rdb");
+    {
+        let server = start(&dir, &[]).unwrap();
+        let _: () = conn(&server).set("k", "v").unwrap();
+    }
+    assert_eq!(
+        std::fs::read_to_string(dir.aof("appendonly.aof.manifest")).unwrap(),
+        "file appendonly.aof.1.base.rdb seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n"
+    );
+    assert!(std::fs::read(dir.aof("appendonly.aof.1.base.rdb"))
+        .unwrap()
+        .starts_with(b"REDIS"));
+    let server = start(&dir, &[]).unwrap();
+    assert_eq!(conn(&server).get::<_, String>("k").unwrap(), "v");
+}
+
+#[test]
+fn config_set_appendonly_yes_writes_a_base_of_the_current_data() {
+    let dir = Scratch::new("runtime-on");
+    {
+        let server = TestServer::start(&["--dir", dir.dir(), "--appendonly", "no"]).unwrap();
+        let mut c = conn(&server);
+        write_sample(&mut c);
+        let _: () = redis::cmd("CONFIG")
+            .arg("SET")
+            .arg("appendonly")
+            .arg("yes")
+            .query(&mut c)
+            .unwrap();
+        wait_for_rewrites(&mut c, 1);
+        let _: () = c.set("later", "too").unwrap();
+    }
+    assert_eq!(
+        std::fs::read_to_string(dir.aof("appendonly.aof.manifest")).unwrap(),
+        "file appendonly.aof.1.base.rdb seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n"
+    );
+    let server = start(&dir, &[]).unwrap();
+    let mut c = conn(&server);
+    check_sample(&mut c);
+    assert_eq!(c.get::<_, String>("later").unwrap(), "too");
+}

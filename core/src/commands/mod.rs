@@ -5,6 +5,7 @@
 //! signature. Each family module (`strings`, `keys`, ...) registers its handlers and owns their behaviour.
 //! Nothing here performs I/O; handlers write replies into the output buffer and push effects.
 
+pub mod aof;
 pub mod blocking;
 pub mod connection;
 pub mod debug;
@@ -134,6 +135,7 @@ impl Registry {
         transactions::register(&mut r);
         blocking::register(&mut r);
         debug::register(&mut r);
+        aof::register(&mut r);
         persistence::register(&mut r);
         dump::register(&mut r);
         r
