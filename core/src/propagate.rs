@@ -505,6 +505,56 @@ mod tests {
     }
 
     #[test]
+    fn restore_becomes_absolute_and_a_rewrite_splits_the_stream() {
+        let (mut s, c) = propagating();
+        run(&mut s, c, "set a 1");
+        let exec = |s: &mut Server, argv: Vec<Bytes>| {
+            let mut out = Vec::new();
+            s.execute(c, &argv, NOW * 1000, &mut out);
+            out
+        };
+        let dumped = exec(&mut s, command(&[b"DUMP", b"a"]));
+        // `$<len>\r\n<payload>\r\n`
+        let start = dumped.iter().position(|&b| b == b'\n').map_or(0, |p| p + 1);
+        let payload = dumped[start..dumped.len() - 2].to_vec();
+        s.propagation.take_stream();
+        assert_eq!(
+            exec(&mut s, command(&[b"RESTORE", b"b", b"5000", &payload])),
+            b"+OK\r\n"
+        );
+        let mut expected = Vec::new();
+        encode(
+            &mut expected,
+            &command(&[
+                b"RESTORE",
+                b"b",
+                (NOW + 5000).to_string().as_bytes(),
+                &payload,
+                b"ABSTTL",
+            ]),
+        );
+        assert_eq!(s.propagation.take_stream(), expected);
+
+        run_at(&mut s, c, "set x 1", NOW);
+        assert_eq!(
+            run_at(&mut s, c, "bgrewriteaof", NOW),
+            "+Background append only file rewriting started\r\n"
+        );
+        run_at(&mut s, c, "set y 2", NOW);
+        let (before, after) = s.propagation.take_stream_split();
+        assert_eq!(text(&before), "set x 1");
+        assert_eq!(
+            text(&after.unwrap_or_default()),
+            "SELECT 0\nset y 2",
+            "the new file starts with SELECT"
+        );
+        assert_eq!(
+            run(&mut s, c, "bgrewriteaof").0,
+            "-ERR Background append only file rewriting already in progress\r\n"
+        );
+    }
+
+    #[test]
     fn units_wrap_several_operations_and_select_changes() {
         let mut p = Propagation::default();
         p.push((0, command(&[b"SET", b"a", b"1"])));
