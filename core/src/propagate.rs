@@ -104,9 +104,9 @@ impl Propagation {
         }
     }
 
-    /// True when bytes wait to be taken.
+    /// True when bytes (or a rewrite's mark) wait to be taken.
     pub fn has_stream(&self) -> bool {
-        !self.stream.is_empty()
+        !self.stream.is_empty() || self.rewrite_mark.is_some()
     }
 
     /// For a handler: propagate `argv` on `db` for the command running now instead of what the generic
@@ -424,6 +424,8 @@ mod tests {
         run(&mut s, c, "rpush l x y");
         assert_eq!(run(&mut s, c, "blmpop 0 1 l right count 1").1, "RPOP l 1");
         assert_eq!(run(&mut s, c, "blmove l l2 left right 0").1, "LMOVE l l2 left right");
+        run(&mut s, c, "rpush l z");
+        assert_eq!(run(&mut s, c, "brpoplpush l l2 0").1, "RPOPLPUSH l l2");
         run(&mut s, c, "zadd z 1 a 2 b 3 c");
         assert_eq!(run(&mut s, c, "bzpopmin z 0").1, "ZPOPMIN z");
         assert_eq!(run(&mut s, c, "bzmpop 0 1 z max count 1").1, "ZPOPMAX z 1");
@@ -540,6 +542,7 @@ mod tests {
             run_at(&mut s, c, "bgrewriteaof", NOW),
             "+Background append only file rewriting started\r\n"
         );
+        assert_eq!(s.persistence.kind, Some(crate::persist::save::SaveKind::AofRewrite));
         run_at(&mut s, c, "set y 2", NOW);
         let (before, after) = s.propagation.take_stream_split();
         assert_eq!(text(&before), "set x 1");
@@ -552,6 +555,19 @@ mod tests {
             run(&mut s, c, "bgrewriteaof").0,
             "-ERR Background append only file rewriting already in progress\r\n"
         );
+    }
+
+    #[test]
+    fn the_file_rewrites_itself_when_it_doubled() {
+        let (mut s, _) = propagating();
+        s.aof.enabled = true;
+        s.aof.base_size = 50 << 20;
+        s.aof.current_size = 99 << 20;
+        s.cron(NOW * 1000);
+        assert!(!s.aof.rewrite_in_progress, "grown by less than 100%");
+        s.aof.current_size = 100 << 20;
+        s.cron(NOW * 1000);
+        assert!(s.aof.rewrite_in_progress, "grown by 100% and over 64 MB");
     }
 
     #[test]

@@ -411,3 +411,21 @@ fn config_set_appendonly_yes_writes_a_base_of_the_current_data() {
     check_sample(&mut c);
     assert_eq!(c.get::<_, String>("later").unwrap(), "too");
 }
+
+#[test]
+fn a_rewrite_scheduled_inside_exec_runs_from_cron() {
+    let dir = Scratch::new("scheduled");
+    let server = start(&dir, &[]).unwrap();
+    let mut c = conn(&server);
+    let _: () = c.set("a", "1").unwrap();
+    let replies: Vec<String> = redis::pipe().atomic().cmd("BGREWRITEAOF").query(&mut c).unwrap();
+    assert_eq!(replies, ["Background append only file rewriting scheduled"]);
+    wait_for_rewrites(&mut c, 1);
+    drop(server);
+    assert_eq!(
+        std::fs::read_to_string(dir.aof("appendonly.aof.manifest")).unwrap(),
+        "file appendonly.aof.2.base.rdb seq 2 type b\nfile appendonly.aof.2.incr.aof seq 2 type i\n"
+    );
+    let server = start(&dir, &[]).unwrap();
+    assert_eq!(conn(&server).get::<_, String>("a").unwrap(), "1");
+}

@@ -52,11 +52,32 @@ pub fn start_rewrite(server: &mut Server, now_ms: i64) -> bool {
     true
 }
 
-/// Cron's part: starts a scheduled rewrite once no snapshot runs.
+/// Cron's part: starts a scheduled rewrite once no snapshot runs, or an automatic one when the file
+/// grew by `auto-aof-rewrite-percentage` over its size after the last rewrite (or load) and is larger
+/// than `auto-aof-rewrite-min-size`.
 pub(crate) fn cron(server: &mut Server, now_ms: i64) {
-    if server.aof.rewrite_scheduled && !server.aof.rewrite_in_progress && !server.persistence.in_progress() {
+    if server.aof.rewrite_in_progress || server.persistence.in_progress() {
+        return;
+    }
+    if server.aof.rewrite_scheduled || auto_rewrite_due(server) {
         start_rewrite(server, now_ms);
     }
+}
+
+/// True when the file is on and has grown enough for an automatic rewrite.
+fn auto_rewrite_due(server: &Server) -> bool {
+    let a = &server.aof;
+    if !a.enabled {
+        return false;
+    }
+    let percent = server.config.get_i64("auto-aof-rewrite-percentage");
+    let min_size = server.config.get_i64("auto-aof-rewrite-min-size").max(0) as u64;
+    if percent <= 0 || a.current_size <= min_size {
+        return false;
+    }
+    let base = a.base_size.max(1);
+    let growth = (a.current_size.saturating_mul(100) / base) as i64 - 100;
+    growth >= percent
 }
 
 /// The shell reports the end of a rewrite at `now_ms`: updates the figures INFO reports.

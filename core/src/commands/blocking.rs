@@ -177,11 +177,19 @@ fn try_serve(
                 .propagation
                 .replace(db, propagate::command(&[name, key, n.as_bytes()]));
         }
-        (BlockOp::Move { from, to, dst }, Value::List(l)) => {
+        (
+            BlockOp::Move {
+                from,
+                to,
+                dst,
+                rpoplpush,
+            },
+            Value::List(l),
+        ) => {
             if l.is_empty() {
                 return Ok(false);
             }
-            // Served moves propagate as LMOVE (or RPOPLPUSH when that is what was asked), whichever ran.
+            // A move propagates as LMOVE, or RPOPLPUSH when that is what was asked.
             let side = |e: End| -> &'static [u8] {
                 if e == End::Left {
                     b"left"
@@ -189,7 +197,11 @@ fn try_serve(
                     b"right"
                 }
             };
-            let lmove = propagate::command(&[b"LMOVE", key, dst, side(*from), side(*to)]);
+            let lmove = if *rpoplpush {
+                propagate::command(&[b"RPOPLPUSH", key, dst])
+            } else {
+                propagate::command(&[b"LMOVE", key, dst, side(*from), side(*to)])
+            };
             if dst.as_ref() == key {
                 // Rotating a list onto itself.
                 let Some(v) = pop_list(l, *from) else {
@@ -309,6 +321,7 @@ fn blmove(ctx: &mut Ctx<'_>) -> CmdResult {
         from,
         to,
         dst: ctx.argv[2].clone(),
+        rpoplpush: false,
     };
     serve_or_block(ctx, vec![ctx.argv[1].clone()], deadline, op)
 }
@@ -320,6 +333,7 @@ fn brpoplpush(ctx: &mut Ctx<'_>) -> CmdResult {
         from: End::Right,
         to: End::Left,
         dst: ctx.argv[2].clone(),
+        rpoplpush: true,
     };
     serve_or_block(ctx, vec![ctx.argv[1].clone()], deadline, op)
 }
