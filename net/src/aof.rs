@@ -56,6 +56,8 @@ struct OpenAof {
     unsynced: bool,
     /// The last write failed part-way: the file must be cut back to `incr_len` before writing again.
     torn: bool,
+    /// The background fsync failed: the next write retries it, and only its success clears the error.
+    sync_failed: bool,
     /// While a rewrite runs: the sequence number of the incremental file opened at its instant (it and
     /// later ones continue the new base).
     rewrite_from_incr: Option<u64>,
@@ -167,6 +169,7 @@ impl Aof {
             pending: Vec::new(),
             unsynced: false,
             torn: false,
+            sync_failed: false,
             rewrite_from_incr: None,
         });
         Ok(())
@@ -291,7 +294,12 @@ impl Aof {
             }
             aof.pending.extend_from_slice(&after);
         }
-        if aof.pending.is_empty() && !(aof.unsynced && core.aof.last_write_error.is_some()) {
+        if aof.pending.is_empty() && !aof.torn && !aof.sync_failed {
+            // Nothing to retry: an error reported meanwhile (by the background fsync, since
+            // recovered) no longer holds.
+            if core.aof.last_write_error.take().is_some() {
+                tracing::warn!("AOF write error looks solved, Redis can write again.");
+            }
             return true;
         }
         let policy = self.policy();
@@ -469,9 +477,13 @@ impl Aof {
             aof.pending.clear();
             aof.unsynced = true;
         }
-        if policy == FsyncPolicy::Always && aof.unsynced {
-            file.sync()?;
+        if (policy == FsyncPolicy::Always || aof.sync_failed) && aof.unsynced {
+            if let Err(e) = file.sync() {
+                aof.sync_failed = true;
+                return Err(e);
+            }
             aof.unsynced = false;
+            aof.sync_failed = false;
         }
         Ok(n)
     }
@@ -490,7 +502,10 @@ impl Aof {
                 aof.unsynced = false;
                 None
             }
-            Err(e) => Some(e),
+            Err(e) => {
+                aof.sync_failed = true;
+                Some(e)
+            }
         }
     }
 
@@ -537,6 +552,7 @@ impl Aof {
             pending: Vec::new(),
             unsynced: false,
             torn: false,
+            sync_failed: false,
             rewrite_from_incr: None,
         };
         let opened = self
