@@ -37,6 +37,8 @@ pub enum BlockOp {
         to: End,
         /// The destination list.
         dst: Bytes,
+        /// Asked as BRPOPLPUSH (propagated as RPOPLPUSH rather than LMOVE).
+        rpoplpush: bool,
     },
     /// BLMPOP: pop up to `count` elements.
     MPop {

@@ -70,6 +70,10 @@ pub struct ClientState {
     pub user: Box<[u8]>,
     /// True once the connection authenticated, or from the start when the default user needs no password.
     pub authenticated: bool,
+    /// A client keel runs itself (replaying the append-only file at start-up): it needs no password and
+    /// no ACL permission, like the reference server's internal client, since what it replays was already
+    /// allowed when it first ran.
+    pub internal: bool,
 }
 
 impl ClientState {
@@ -94,6 +98,7 @@ impl ClientState {
             in_exec: false,
             user: crate::acl::DEFAULT_USER.into(),
             authenticated: true,
+            internal: false,
         }
     }
 }

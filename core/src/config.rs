@@ -213,6 +213,23 @@ pub static PARAMS: &[Param] = &[
     p("requirepass", Kind::Str, ""),
     immutable(p("aclfile", Kind::Str, "")),
     p("acllog-max-len", Kind::Int { min: 0, max: LONG_MAX }, "128"),
+    // aof
+    p("appendonly", Kind::Bool, "no"),
+    immutable(p("appendfilename", Kind::Str, "appendonly.aof")),
+    immutable(p("appenddirname", Kind::Str, "appendonlydir")),
+    p("appendfsync", Kind::Enum(&["always", "everysec", "no"]), "everysec"),
+    p("aof-load-truncated", Kind::Bool, "yes"),
+    p("aof-use-rdb-preamble", Kind::Bool, "yes"),
+    p("aof-timestamp-enabled", Kind::Bool, "no"),
+    p("aof-rewrite-incremental-fsync", Kind::Bool, "yes"),
+    p("aof-disable-auto-gc", Kind::Bool, "no"),
+    p("no-appendfsync-on-rewrite", Kind::Bool, "no"),
+    p("auto-aof-rewrite-percentage", Kind::Int { min: 0, max: INT_MAX }, "100"),
+    p(
+        "auto-aof-rewrite-min-size",
+        Kind::Memory { min: 0, max: LONG_MAX },
+        "67108864",
+    ),
 ];
 
 /// The client classes `client-output-buffer-limit` knows, in the order it lists them.

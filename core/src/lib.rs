@@ -15,6 +15,7 @@ pub mod glob;
 pub mod keyspace;
 pub mod netsec;
 pub mod persist;
+pub mod propagate;
 pub mod resp;
 pub mod server;
 pub mod types;

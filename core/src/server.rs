@@ -16,6 +16,8 @@ use crate::commands::{self, error::error_code, CommandError, Ctx, Lookup, Regist
 use crate::config::Config;
 use crate::keyspace::{access, Db};
 use crate::persist::save::SaveState;
+use crate::persist::AofStatus;
+use crate::propagate::{self, Propagation};
 use crate::resp::{CommandBatch, Reply};
 
 /// Something the shell must do on the server's behalf after a batch.
@@ -129,6 +131,10 @@ pub struct Server {
     pub acl: crate::acl::Acl,
     /// Snapshots to disk: the running one, save points, the last outcome (`persist::save`).
     pub persistence: SaveState,
+    /// The stream of effective write commands the append-only file consumes.
+    pub propagation: Propagation,
+    /// Append-only file state the shell reports (INFO persistence, refusing writes after a failure).
+    pub aof: AofStatus,
     /// The time of the command running now, in Unix ms.
     now_ms: i64,
 }
@@ -184,6 +190,8 @@ impl Server {
             config_applier: None,
             acl: crate::acl::Acl::new(),
             persistence: SaveState::new(now_ms),
+            propagation: Propagation::default(),
+            aof: AofStatus::default(),
             now_ms,
         }
         .with_configured_users()
@@ -373,6 +381,11 @@ impl Server {
         client.last_interaction_ms = now_ms;
         let reply_start = out.len();
         let close = self.dispatch(&mut client, argv, now_us, out, true);
+        if self.propagation.is_enabled() {
+            // Keys the command expired are deleted before its own effects, as the reference orders them.
+            self.touch_expired();
+            self.propagation.end_unit();
+        }
         // CLIENT REPLY OFF/SKIP: drop what this command wrote.
         match client.reply_mode {
             ReplyMode::On => {}
@@ -433,12 +446,36 @@ impl Server {
                 return self.reject(client, e, in_multi, out);
             }
         }
+        let disk_error = match lookup {
+            Lookup::Found(spec, _) if self.aof.refuses_writes() => {
+                let writes = spec.has_flag("write")
+                    || spec.name == "ping"
+                    || (spec.name == "exec" && in_multi && transactions::queues_write(self, client));
+                writes.then(|| self.aof.misconf_message())
+            }
+            _ => None,
+        };
         let outcome = match lookup {
             Lookup::Found(spec, _) if top && self.refuses_write(spec) => {
                 if in_multi {
                     client.multi_error = true;
                 }
                 Err(CommandError::err(crate::persist::save::MISCONF))
+            }
+            Lookup::Found(spec, _) if disk_error.is_some() => {
+                client.last_cmd = spec.name;
+                let message = disk_error.unwrap_or_default();
+                if in_multi && spec.name == "exec" {
+                    transactions::discard_transaction(self, client);
+                    Err(CommandError::Other(
+                        format!("EXECABORT Transaction discarded because of: {message}").into(),
+                    ))
+                } else {
+                    if in_multi {
+                        client.multi_error = true;
+                    }
+                    Err(CommandError::Other(message.into()))
+                }
             }
             Lookup::Found(spec, _) if in_multi && spec.has_flag("no_multi") => {
                 client.multi_error = true;
@@ -473,6 +510,7 @@ impl Server {
                     transactions::discard_transaction(self, client);
                 }
                 let proto = client.proto;
+                let (dirty_before, db_before) = (self.dirty, client.db);
                 let mut ctx = Ctx {
                     server: self,
                     client,
@@ -484,6 +522,9 @@ impl Server {
                 };
                 let result = handler(&mut ctx);
                 close = ctx.close_after_reply;
+                if self.propagation.is_enabled() {
+                    self.propagate_command(spec.name, argv, db_before, dirty_before, result.is_ok(), now_ms);
+                }
                 result
             }
             Lookup::UnknownCommand => Err(CommandError::Raw(commands::unknown_command_message(argv))),
@@ -545,19 +586,51 @@ impl Server {
         Ok(())
     }
 
+    /// Adds what command `name` (run on `db`) must propagate to the execution unit: the operations its
+    /// handler chose, or, when it changed something, the generic rewrite of its arguments.
+    fn propagate_command(&mut self, name: &str, argv: &[Bytes], db: usize, dirty_before: u64, ok: bool, now_ms: i64) {
+        if let Some(ops) = self.propagation.take_replacement() {
+            for op in ops {
+                self.propagation.push(op);
+            }
+            return;
+        }
+        // FLUSHALL and FLUSHDB count as changes even on empty databases, as on the reference server.
+        let changed = self.dirty != dirty_before || (ok && matches!(name, "flushall" | "flushdb"));
+        if changed {
+            for op in propagate::rewrite(name, argv, &self.dbs, db, now_ms) {
+                self.propagation.push(op);
+            }
+        }
+    }
+
+    /// Turns write propagation on or off (the shell does when the append-only file is switched).
+    /// While on, keys removed by expiry are collected so that their deletion propagates.
+    pub fn set_propagation(&mut self, on: bool) {
+        self.propagation.set_enabled(on);
+        let track = on || !self.watches.is_empty();
+        for d in &mut self.dbs {
+            d.track_expired = track;
+            if !track {
+                d.expired_keys.clear();
+            }
+        }
+    }
+
     /// Work after every top-level command: serve clients blocked on keys that received data, and report
     /// keys removed by expiry to WATCH.
     fn after_command(&mut self, now_ms: i64) {
         if !self.blocked.ready_is_empty() {
             commands::blocking::serve_ready(self, now_ms);
         }
-        if !self.watches.is_empty() {
+        if !self.watches.is_empty() || self.propagation.is_enabled() {
             self.touch_expired();
         }
     }
 
     /// Reports the keys removed by expiry (lazily or actively) since the last call to the watch
-    /// registry: a watched key that expires is a change, as on the reference server.
+    /// registry (a watched key that expires is a change, as on the reference server) and to propagation
+    /// (as a DEL).
     fn touch_expired(&mut self) {
         for db in 0..self.dbs.len() {
             if self.dbs[db].expired_keys.is_empty() {
@@ -565,8 +638,11 @@ impl Server {
             }
             let keys = std::mem::take(&mut self.dbs[db].expired_keys);
             for k in keys {
-                let exists = self.dbs[db].is_stored(&k);
-                self.watches.touch(db, &k, exists);
+                if !self.watches.is_empty() {
+                    let exists = self.dbs[db].is_stored(&k);
+                    self.watches.touch(db, &k, exists);
+                }
+                self.propagation.emit_now(db, &propagate::command(&[b"DEL", &k]));
             }
         }
     }
@@ -585,7 +661,7 @@ impl Server {
     /// Forgets every key `client` watches.
     pub fn unwatch_all(&mut self, client: ClientId) {
         self.watches.unwatch_all(client);
-        if self.watches.is_empty() {
+        if self.watches.is_empty() && !self.propagation.is_enabled() {
             for d in &mut self.dbs {
                 d.track_expired = false;
                 d.expired_keys.clear();
@@ -627,7 +703,8 @@ impl Server {
             self.active_expire_cycle(now_ms);
         }
         self.check_save_points(now_ms);
-        if !self.watches.is_empty() {
+        commands::aof::cron(self, now_ms);
+        if !self.watches.is_empty() || self.propagation.is_enabled() {
             self.touch_expired();
         }
     }

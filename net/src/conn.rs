@@ -128,10 +128,15 @@ where
             let flow = {
                 let mut core = shared.core();
                 shared.deliver_io(&mut core);
-                let flow = core.resume(handle, now_us(), &mut out);
+                let mut flow = core.resume(handle, now_us(), &mut out);
                 let effects = core.take_effects();
                 if !effects.is_empty() {
                     shared.apply_effects(effects, &core);
+                }
+                if !shared.persist_batch(&mut core) {
+                    // Not durable under `appendfsync always`: never acknowledged.
+                    out.clear();
+                    flow = Flow::Close;
                 }
                 flow
             };
@@ -220,6 +225,13 @@ where
                     } else {
                         shared.apply_effects(effects, &core)
                     };
+                    // The slice's writes reach the append-only file before any of its replies leave.
+                    if !shared.persist_batch(&mut core) {
+                        // Not durable under `appendfsync always`: never acknowledged.
+                        out.clear();
+                        flow = Flow::Close;
+                        next = batch.len();
+                    }
                     #[cfg(not(madsim))]
                     if !sleep.is_zero() {
                         // DEBUG SLEEP stalls the whole server, as the reference server's single thread does.

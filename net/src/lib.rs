@@ -5,6 +5,7 @@
 //! carries core's effects out.
 
 pub mod alloc;
+pub mod aof;
 pub mod config_file;
 pub mod conn;
 pub mod persistence;

@@ -122,9 +122,22 @@ pub async fn run(shared: Arc<Shared>) {
         for id in reloads {
             reload(&shared, id);
         }
-        let (running, path) = {
+        let (running, path, aof_rewrite) = {
             let core = shared.core();
-            (core.running_snapshot(), rdb_path(&core.config))
+            let aof_rewrite = core.persistence.kind == Some(SaveKind::AofRewrite);
+            let path = if aof_rewrite {
+                // A BGREWRITEAOF: the snapshot is the append-only file's new base.
+                match shared.aof.rewrite_base_path(&core.config) {
+                    Ok(p) => p,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "cannot create the append-only file directory");
+                        PathBuf::from("/nonexistent/aof-rewrite")
+                    }
+                }
+            } else {
+                rdb_path(&core.config)
+            };
+            (core.running_snapshot(), path, aof_rewrite)
         };
         let Some(id) = running else {
             tokio::select! {
@@ -150,6 +163,9 @@ pub async fn run(shared: Arc<Shared>) {
         let after = {
             let mut core = shared.core();
             let after = core.snapshot_finished(id, ok, now_us() / 1000);
+            if aof_rewrite {
+                shared.aof.rewrite_finished(&mut core, ok, &path, now_us());
+            }
             let effects = core.take_effects();
             shared.apply_effects(effects, &core);
             after

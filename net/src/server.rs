@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::io;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU16, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -17,6 +17,7 @@ use tokio::net::{TcpListener, UnixListener};
 use tokio::sync::{watch, Notify};
 
 use crate::alloc;
+use crate::aof::Aof;
 use crate::conn;
 use crate::storage::{AtomicWriter, OsStorage, Storage};
 use crate::tls::{self, TlsState};
@@ -104,6 +105,12 @@ pub struct Shared {
     pub reload_requests: Mutex<Vec<ClientId>>,
     /// The id and outcome of the last snapshot the persistence task finished.
     pub save_done: watch::Sender<(u64, bool)>,
+    /// The append-only file (closed unless `appendonly yes`).
+    pub aof: Aof,
+    /// Set when `appendonly` or `appendfsync` changed: the next batch applies it.
+    aof_reconfigure: AtomicBool,
+    /// Set once the data files were loaded (see [`Bound::load`]).
+    loaded: AtomicBool,
 }
 
 /// The outcome of file work done on a client's behalf.
@@ -254,6 +261,24 @@ impl Shared {
         }
     }
 
+    /// After a batch (or any other change to the data) under the core lock: hands what it propagated to
+    /// the append-only file. False when the batch's writes are not durable as `appendfsync always`
+    /// requires: its replies must not be sent.
+    pub fn persist_batch(&self, core: &mut Server) -> bool {
+        if self.aof_reconfigure.swap(false, Ordering::Relaxed) {
+            self.aof.cron(core, now_us());
+            // Turning the file on starts a rewrite: wake the task that writes snapshots.
+            let effects = core.take_effects();
+            if !effects.is_empty() {
+                self.apply_effects(effects, core);
+            }
+        }
+        if !core.aof.enabled {
+            return true;
+        }
+        self.aof.after_batch(core)
+    }
+
     /// Carries out effects produced by a batch. Returns how long the issuing client must wait before its
     /// replies are sent (DEBUG SLEEP).
     pub fn apply_effects(&self, effects: Vec<Effect>, core: &Server) -> Duration {
@@ -272,6 +297,9 @@ impl Shared {
                 Effect::Sleep { micros } => sleep += Duration::from_micros(micros),
                 Effect::ConfigChanged(name) => {
                     tracing::info!(parameter = name, "configuration changed");
+                    if matches!(name, "appendonly" | "appendfsync") {
+                        self.aof_reconfigure.store(true, Ordering::Relaxed);
+                    }
                     self.settings.refresh(&core.config);
                 }
                 Effect::PauseChanged => {
@@ -471,6 +499,9 @@ impl Bound {
                     persistence_wakeup: Notify::new(),
                     reload_requests: Mutex::new(Vec::new()),
                     save_done: watch::channel((0, true)).0,
+                    aof: Aof::new(Arc::new(OsStorage)),
+                    aof_reconfigure: AtomicBool::new(false),
+                    loaded: AtomicBool::new(false),
                 }
             }),
             tcp,
@@ -482,6 +513,7 @@ impl Bound {
     /// Replaces the storage data files go through (the simulator's faulty disk). Call before
     /// [`Bound::run`], so that start-up loading already reads through it.
     pub fn with_storage(self, storage: Arc<dyn Storage>) -> Bound {
+        self.shared.aof.set_storage(storage.clone());
         *self.shared.storage.write().unwrap_or_else(|p| p.into_inner()) = storage;
         self
     }
@@ -502,10 +534,20 @@ impl Bound {
             .map_or(0, |a| a.port())
     }
 
-    /// Loads the snapshot file (`dir`/`dbfilename`) into the databases; call after
-    /// [`Bound::with_storage`] and before [`Bound::run`]. A missing file is fine; a corrupt one is an
-    /// error naming the byte offset, and the server must not start.
+    /// Loads the data files into the databases; call after [`Bound::with_storage`] and before
+    /// [`Bound::run`] (which calls it if the embedder did not). With `appendonly yes` the append-only
+    /// file takes precedence (created when missing); otherwise the snapshot file (`dir`/`dbfilename`).
+    /// A missing file is fine; a damaged one is an error naming the file and byte offset, and the
+    /// server must not start.
     pub fn load(&self) -> Result<(), String> {
+        if self.shared.loaded.swap(true, Ordering::SeqCst) {
+            return Ok(());
+        }
+        let aof = self.shared.core().config.get("appendonly") == Some("yes");
+        if aof {
+            let mut core = self.shared.core();
+            return self.shared.aof.load_and_open(&mut core, now_us());
+        }
         crate::persistence::load_at_startup(&self.shared)
     }
 
@@ -516,6 +558,10 @@ impl Bound {
 
     /// Serves until shutdown is requested (by SHUTDOWN or [`Shared::begin_shutdown`]).
     pub async fn run(self) {
+        if let Err(e) = self.load() {
+            tracing::error!("{e}");
+            return;
+        }
         let Bound { shared, tcp, tls, unix } = self;
         for listener in tcp {
             tokio::spawn(accept_tcp(listener, shared.clone(), None));
@@ -532,6 +578,7 @@ impl Bound {
         }
         tokio::spawn(cron(shared.clone()));
         tokio::spawn(crate::persistence::run(shared.clone()));
+        tokio::spawn(aof_fsync(shared.clone()));
         let mut stop = shared.shutdown_signal();
         while !*stop.borrow() {
             if stop.changed().await.is_err() {
@@ -540,6 +587,10 @@ impl Bound {
         }
         if let Some(p) = unix_path {
             let _ = std::fs::remove_file(p);
+        }
+        {
+            let mut core = shared.core();
+            shared.aof.flush_at_exit(&mut core);
         }
         tracing::info!("keel is now ready to exit, bye bye...");
     }
@@ -794,5 +845,32 @@ async fn cron(shared: Arc<Shared>) {
             peak,
         };
         core.cron(now_us());
+        // Keys the cron expired propagate as DELs; a failed append-only write is retried; an
+        // `appendonly yes` that had to wait for a running snapshot starts.
+        shared.aof.cron(&mut core, now_us());
+        // Snapshots started by cron (save points, a scheduled rewrite) wake the persistence task.
+        let effects = core.take_effects();
+        if !effects.is_empty() {
+            shared.apply_effects(effects, &core);
+        }
+    }
+}
+
+/// The `appendfsync everysec` fsync, once a second, outside the core lock.
+async fn aof_fsync(shared: Arc<Shared>) {
+    let mut stop = shared.shutdown_signal();
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+            _ = stop.changed() => return,
+        }
+        if shared.aof.policy() != crate::aof::FsyncPolicy::EverySec {
+            continue;
+        }
+        if let Some(e) = shared.aof.fsync_if_due() {
+            let text = crate::aof::error_text(&e);
+            tracing::warn!("Can't persist AOF for fsync error when the AOF fsync policy is 'everysec': {text}");
+            shared.core().aof.last_write_error = Some(text);
+        }
     }
 }

@@ -41,6 +41,8 @@ pub trait Storage: Send + Sync + 'static {
     fn list(&self, dir: &Path) -> io::Result<Vec<String>>;
     /// Makes the creations, renames and removals in `dir` durable (fsync of the directory).
     fn sync_dir(&self, dir: &Path) -> io::Result<()>;
+    /// Cuts `path` to its first `len` bytes and makes that durable (a torn append-only file tail).
+    fn truncate(&self, path: &Path, len: u64) -> io::Result<()>;
 }
 
 /// Storage on the real file system.
@@ -107,6 +109,12 @@ impl Storage for OsStorage {
 
     fn sync_dir(&self, dir: &Path) -> io::Result<()> {
         File::open(dir)?.sync_all()
+    }
+
+    fn truncate(&self, path: &Path, len: u64) -> io::Result<()> {
+        let file = OpenOptions::new().write(true).open(path)?;
+        file.set_len(len)?;
+        file.sync_all()
     }
 }
 

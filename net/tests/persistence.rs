@@ -184,6 +184,10 @@ impl Storage for FlakyStorage {
     fn sync_dir(&self, dir: &Path) -> io::Result<()> {
         OsStorage.sync_dir(dir)
     }
+
+    fn truncate(&self, path: &Path, len: u64) -> io::Result<()> {
+        OsStorage.truncate(path, len)
+    }
 }
 
 fn strings(args: &[&str]) -> Vec<String> {

@@ -18,6 +18,7 @@
 
 #![cfg(madsim)]
 
+pub mod disk;
 pub mod faults;
 pub mod resp;
 pub mod workload;

@@ -14,6 +14,7 @@ use bytes::Bytes;
 use super::{CmdResult, CommandError, Ctx, Registry};
 use crate::blocking::{BlockOp, BlockedClient, End};
 use crate::client::ReplyMode;
+use crate::propagate;
 use crate::resp::Reply;
 use crate::server::{Effect, Server};
 use crate::types::longdouble::{self, IncrError, Operand};
@@ -122,6 +123,8 @@ fn try_serve(
             reply.array(2);
             reply.bulk(key);
             reply.bulk(&v);
+            let name: &[u8] = if *end == End::Left { b"LPOP" } else { b"RPOP" };
+            server.propagation.replace(db, propagate::command(&[name, key]));
         }
         (BlockOp::MPop { end, count }, Value::List(l)) => {
             let n = (*count).min(l.len());
@@ -135,6 +138,11 @@ fn try_serve(
             for v in &items {
                 reply.bulk(v);
             }
+            let name: &[u8] = if *end == End::Left { b"LPOP" } else { b"RPOP" };
+            let n = items.len().to_string();
+            server
+                .propagation
+                .replace(db, propagate::command(&[name, key, n.as_bytes()]));
         }
         (BlockOp::ZPop { min }, Value::ZSet(z)) => {
             let Some((member, score)) = (if *min { z.pop_min() } else { z.pop_max() }) else {
@@ -144,6 +152,8 @@ fn try_serve(
             reply.bulk(key);
             reply.bulk(&member);
             reply.double(score);
+            let name: &[u8] = if *min { b"ZPOPMIN" } else { b"ZPOPMAX" };
+            server.propagation.replace(db, propagate::command(&[name, key]));
         }
         (BlockOp::ZMPop { min, count }, Value::ZSet(z)) => {
             let n = (*count).min(z.len());
@@ -161,11 +171,37 @@ fn try_serve(
                 reply.bulk(m);
                 reply.double(*s);
             }
+            let name: &[u8] = if *min { b"ZPOPMIN" } else { b"ZPOPMAX" };
+            let n = items.len().to_string();
+            server
+                .propagation
+                .replace(db, propagate::command(&[name, key, n.as_bytes()]));
         }
-        (BlockOp::Move { from, to, dst }, Value::List(l)) => {
+        (
+            BlockOp::Move {
+                from,
+                to,
+                dst,
+                rpoplpush,
+            },
+            Value::List(l),
+        ) => {
             if l.is_empty() {
                 return Ok(false);
             }
+            // A move propagates as LMOVE, or RPOPLPUSH when that is what was asked.
+            let side = |e: End| -> &'static [u8] {
+                if e == End::Left {
+                    b"left"
+                } else {
+                    b"right"
+                }
+            };
+            let lmove = if *rpoplpush {
+                propagate::command(&[b"RPOPLPUSH", key, dst])
+            } else {
+                propagate::command(&[b"LMOVE", key, dst, side(*from), side(*to)])
+            };
             if dst.as_ref() == key {
                 // Rotating a list onto itself.
                 let Some(v) = pop_list(l, *from) else {
@@ -173,6 +209,7 @@ fn try_serve(
                 };
                 push_list(l, *to, v.clone());
                 reply.bulk(&v);
+                server.propagation.replace(db, lmove);
                 server.signal_modified(db, key);
                 server.signal_key_ready(db, key);
                 return Ok(true);
@@ -204,6 +241,7 @@ fn try_serve(
                 push_list(d, *to, v.clone());
             }
             reply.bulk(&v);
+            server.propagation.replace(db, lmove);
             popped(server, db, key, now_ms);
             server.signal_modified(db, dst);
             server.signal_key_ready(db, dst);
@@ -283,6 +321,7 @@ fn blmove(ctx: &mut Ctx<'_>) -> CmdResult {
         from,
         to,
         dst: ctx.argv[2].clone(),
+        rpoplpush: false,
     };
     serve_or_block(ctx, vec![ctx.argv[1].clone()], deadline, op)
 }
@@ -294,6 +333,7 @@ fn brpoplpush(ctx: &mut Ctx<'_>) -> CmdResult {
         from: End::Right,
         to: End::Left,
         dst: ctx.argv[2].clone(),
+        rpoplpush: true,
     };
     serve_or_block(ctx, vec![ctx.argv[1].clone()], deadline, op)
 }
@@ -450,6 +490,8 @@ pub fn serve_ready(server: &mut Server, now_ms: i64) {
                     reply.error(&message);
                 }
             }
+            // Each client served is an execution unit of its own, after the one that made the key ready.
+            server.propagation.end_replacement_unit();
             server.blocked.finish(id, buf);
             server.effects.push(Effect::Unblocked(id));
         }

@@ -535,6 +535,11 @@ fn lmpop(ctx: &mut Ctx<'_>) -> CmdResult {
             }
         }
         let now_empty = list.is_empty();
+        let name: &[u8] = if end == End::Head { b"LPOP" } else { b"RPOP" };
+        let db = ctx.client.db;
+        ctx.server
+            .propagation
+            .replace(db, crate::propagate::command(&[name, key, n.to_string().as_bytes()]));
         finish_change(ctx, key, now_empty);
         return Ok(());
     }

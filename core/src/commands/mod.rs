@@ -6,6 +6,7 @@
 //! Nothing here performs I/O; handlers write replies into the output buffer and push effects.
 
 pub mod acl;
+pub mod aof;
 pub mod blocking;
 pub mod connection;
 pub mod debug;
@@ -139,6 +140,7 @@ impl Registry {
         debug::register(&mut r);
         module::register(&mut r);
         acl::register(&mut r);
+        aof::register(&mut r);
         persistence::register(&mut r);
         dump::register(&mut r);
         r

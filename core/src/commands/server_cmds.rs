@@ -469,18 +469,10 @@ fn info_persistence(ctx: &Ctx<'_>, out: &mut String) {
          rdb_last_cow_size:0\r\n\
          rdb_last_load_keys_expired:{}\r\n\
          rdb_last_load_keys_loaded:{}\r\n\
-         aof_enabled:0\r\n\
-         aof_rewrite_in_progress:0\r\n\
-         aof_rewrite_scheduled:0\r\n\
-         aof_last_rewrite_time_sec:-1\r\n\
-         aof_current_rewrite_time_sec:-1\r\n\
-         aof_last_bgrewrite_status:ok\r\n\
-         aof_rewrites:0\r\n\
-         aof_rewrites_consecutive_failures:0\r\n\
-         aof_last_write_status:ok\r\n\
-         aof_last_cow_size:0\r\n\
+         {}\
          module_fork_in_progress:0\r\n\
-         module_fork_last_cow_size:0\r\n",
+         module_fork_last_cow_size:0\r\n\
+         {}",
         p.loading as u8,
         s.dirty,
         p.in_progress() as u8,
@@ -490,6 +482,8 @@ fn info_persistence(ctx: &Ctx<'_>, out: &mut String) {
         p.saves,
         p.last_load_keys_expired,
         p.last_load_keys_loaded,
+        ctx.server.aof.info_lines(ctx.now_ms),
+        ctx.server.aof.enabled_lines(),
     );
 }
 

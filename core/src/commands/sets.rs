@@ -7,6 +7,7 @@
 //! the key as modified. Results built by the algebra commands go through the same inserts as SADD, so
 //! stored results take the encoding the reference server gives them.
 
+use crate::propagate;
 use bytes::Bytes;
 use rand::rngs::SmallRng;
 use rand::Rng;
@@ -363,6 +364,9 @@ fn spop(ctx: &mut Ctx<'_>) -> CmdResult {
     };
     let max = max_intset(ctx.server);
     let (db, now) = (ctx.client.db, ctx.now_ms);
+    // Popped members are kept only when the pop must propagate (as one SREM per member).
+    let propagating = ctx.server.propagation.is_enabled();
+    let mut popped_all: Vec<Vec<u8>> = Vec::new();
     let Some((s, rng)) = write_set_with_rng(ctx.server, db, &argv[1], now)? else {
         match count {
             None => ctx.reply.null(),
@@ -383,6 +387,9 @@ fn spop(ctx: &mut Ctx<'_>) -> CmdResult {
         let popped = s.remove_at(rng.random_range(0..len));
         let empty = s.is_empty();
         ctx.reply.bulk(&popped);
+        ctx.server
+            .propagation
+            .replace(db, propagate::command(&[b"SREM", &argv[1], &popped]));
         after_removal(ctx, &argv[1], empty);
         return Ok(());
     };
@@ -396,6 +403,9 @@ fn spop(ctx: &mut Ctx<'_>) -> CmdResult {
         for m in s.iter() {
             ctx.reply.bulk(m);
         }
+        ctx.server
+            .propagation
+            .replace(db, propagate::command(&[b"DEL", &argv[1]]));
         after_removal(ctx, &argv[1], true);
         return Ok(());
     }
@@ -408,6 +418,9 @@ fn spop(ctx: &mut Ctx<'_>) -> CmdResult {
             let i = rng.random_range(0..s.len());
             let popped = s.remove_at(i);
             ctx.reply.bulk(&popped);
+            if propagating {
+                popped_all.push(popped.to_vec());
+            }
         }
     } else {
         // Few remain: build a fresh set of the survivors (which may take the compact encoding again,
@@ -427,9 +440,17 @@ fn spop(ctx: &mut Ctx<'_>) -> CmdResult {
                 next_keep.next();
             } else {
                 ctx.reply.bulk(m);
+                if propagating {
+                    popped_all.push(m.to_vec());
+                }
             }
         }
         *s = fresh;
+    }
+    for m in &popped_all {
+        ctx.server
+            .propagation
+            .replace(db, propagate::command(&[b"SREM", &argv[1], m]));
     }
     after_removal(ctx, &argv[1], false);
     Ok(())

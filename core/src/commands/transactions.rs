@@ -207,6 +207,14 @@ pub fn queue(client: &mut crate::client::ClientState, argv: &[Bytes]) {
     }
 }
 
+/// True when `client`'s queued transaction holds a write command (EXEC is refused as a write then).
+pub fn queues_write(server: &crate::server::Server, client: &crate::client::ClientState) -> bool {
+    client.multi.as_ref().is_some_and(|q| {
+        q.iter()
+            .any(|argv| matches!(server.registry.lookup(argv), crate::commands::Lookup::Found(spec, _) if spec.has_flag("write")))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use bytes::Bytes;

@@ -714,6 +714,12 @@ fn pop_generic(ctx: &mut Ctx<'_>, keys: &[bytes::Bytes], max: bool, count: Optio
         ctx.reply.bulk(&m);
         ctx.reply.double(s);
     }
+    if style.emit_key {
+        // ZMPOP propagates as the plain pop of what it took.
+        let name: &[u8] = if max { b"ZPOPMAX" } else { b"ZPOPMIN" };
+        let op = crate::propagate::command(&[name, key, n.to_string().as_bytes()]);
+        ctx.server.propagation.replace(db, op);
+    }
     delete_if_empty(ctx, key);
     ctx.server.signal_modified(db, key);
     Ok(())

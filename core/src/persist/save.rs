@@ -32,6 +32,8 @@ pub enum SaveKind {
     Shutdown(ClientId),
     /// `DEBUG RELOAD`: on success the shell loads the file back, then answers the client.
     Reload(ClientId),
+    /// `BGREWRITEAOF`: the snapshot is the append-only file's new base; the RDB status is untouched.
+    AofRewrite,
 }
 
 /// What [`crate::Server::snapshot_chunk`] gives the shell.
@@ -191,7 +193,9 @@ impl crate::Server {
         p.kind = Some(kind);
         p.started_ms = now_ms;
         p.dirty_at_start = self.dirty;
-        p.saves += 1;
+        if !matches!(p.kind, Some(SaveKind::AofRewrite)) {
+            p.saves += 1;
+        }
         self.effects.push(crate::Effect::SnapshotStarted);
         true
     }
@@ -255,6 +259,10 @@ impl crate::Server {
         // An unfinished snapshot still has marks in the databases.
         snapshot.abort(&mut self.dbs);
         let kind = self.persistence.kind.take();
+        if kind == Some(SaveKind::AofRewrite) {
+            // The shell finishes the rewrite (`commands::aof::rewrite_finished`).
+            return AfterSave::Nothing;
+        }
         let p = &mut self.persistence;
         // Only background saves record a failure in the status (and so cause MISCONF); any success
         // clears it.
@@ -272,7 +280,7 @@ impl crate::Server {
                 p.last_bgsave_secs = (now_ms - p.started_ms).div_euclid(1000);
                 AfterSave::Nothing
             }
-            Some(SaveKind::Synchronous) => AfterSave::Nothing,
+            Some(SaveKind::Synchronous | SaveKind::AofRewrite) => AfterSave::Nothing,
             Some(SaveKind::Foreground(id)) => {
                 self.finish_io(id, |r| if ok { r.ok() } else { r.error(b"ERR") });
                 AfterSave::Nothing
