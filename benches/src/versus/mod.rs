@@ -1,0 +1,1 @@
+//! The driver behind the `versus` binary (placeholder, filled in below).
