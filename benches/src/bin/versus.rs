@@ -42,9 +42,9 @@ fn main() -> ExitCode {
             report::cpu_table(&results, &keels, &options.pipelines, &cpu_tests)
         );
     }
-    if !results.memory.is_empty() {
+    if let (false, Some(keel)) = (results.memory.is_empty(), keels.first()) {
         println!("## RSS growth per key (settled {} s after loading)\n", options.settle);
-        println!("{}", report::memory_table(&results, &keels[0]));
+        println!("{}", report::memory_table(&results, keel));
     }
     ExitCode::SUCCESS
 }
