@@ -29,6 +29,13 @@ fn main() -> ExitCode {
         "{}",
         report::throughput_table(&results, &keels, &options.pipelines, &options.tests)
     );
+    let mut servers = vec!["redis".to_string()];
+    servers.extend(keels.iter().cloned());
+    println!("## Every round\n");
+    println!(
+        "{}",
+        report::rounds_table(&results, &servers, &options.pipelines, &options.tests)
+    );
     let cpu_tests: Vec<String> = options
         .tests
         .iter()

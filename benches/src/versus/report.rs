@@ -187,6 +187,37 @@ pub fn throughput_table(results: &Results, keels: &[String], pipelines: &[u32], 
     out
 }
 
+/// Every throughput sample, one row per test, depth and server with its rounds in order, and the spread
+/// (highest / lowest round): on a shared machine the spread shows how far a median can be trusted.
+pub fn rounds_table(results: &Results, servers: &[String], pipelines: &[u32], tests: &[String]) -> String {
+    let mut out = String::from("| test | -P | server | ops/s per round | spread |\n|---|---|---|---|---|\n");
+    for &p in pipelines {
+        for t in tests {
+            for server in servers {
+                let mut rounds: Vec<&Sample> = results.select(server, p, t).collect();
+                rounds.sort_by_key(|s| s.round);
+                let rates: Vec<f64> = rounds.iter().map(|s| s.rps).collect();
+                let list: Vec<String> = rates.iter().map(|r| format!("{r:.0}")).collect();
+                let lo = rates.iter().copied().fold(f64::INFINITY, f64::min);
+                let hi = rates.iter().copied().fold(0.0, f64::max);
+                let spread = if rates.is_empty() {
+                    None
+                } else {
+                    ratio(Some(hi), Some(lo))
+                };
+                let _ = writeln!(
+                    out,
+                    "| {} | {p} | {server} | {} | {} |",
+                    t.to_uppercase(),
+                    list.join(" / "),
+                    num(spread, 2)
+                );
+            }
+        }
+    }
+    out
+}
+
 /// The CPU table: server CPU seconds per million requests (median of rounds) for `tests`, and the ratio
 /// of each keel configuration to redis.
 pub fn cpu_table(results: &Results, keels: &[String], pipelines: &[u32], tests: &[String]) -> String {
@@ -267,18 +298,21 @@ mod tests {
 "GET","125000.00","0.248","0.024","0.255","0.351","0.447","0.735"
 "#;
         let mut results = Results::default();
-        for (server, text, scale) in [
+        for (i, (server, text, scale)) in [
             ("redis", redis, 1.0),
             ("keel-t1", keel, 1.0),
             ("redis", redis, 1.1),
             ("keel-t1", keel, 0.9),
-        ] {
+        ]
+        .into_iter()
+        .enumerate()
+        {
             for row in parse_csv(text) {
                 results.samples.push(Sample {
                     server: server.into(),
                     pipeline: 1,
                     test: row.test.to_lowercase(),
-                    round: 0,
+                    round: i / 2,
                     rps: row.rps * scale,
                     cpu_seconds: 2.0 * scale,
                     requests: 200_000,
@@ -306,6 +340,11 @@ mod tests {
         let table = throughput_table(&results, &["keel-t1".into()], &[1], &tests);
         assert!(table.contains(&format!("| SET | 1 | {:.0} |", redis_set)), "{table}");
         assert!(table.contains(&format!("**{:.2}**", (set * get).sqrt())), "{table}");
+        let rounds = rounds_table(&results, &["redis".into()], &[1], &tests);
+        assert!(
+            rounds.contains("| SET | 1 | redis | 21186 / 23305 | 1.10 |"),
+            "{rounds}"
+        );
     }
 
     #[test]
