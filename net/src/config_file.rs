@@ -128,7 +128,7 @@ pub fn apply(config: &mut Config, text: &str) -> Result<(), LoadError> {
             }
             seen_save = true;
         }
-        match config.set_startup(name, &value) {
+        match config.set_startup(startup_name(name), &value) {
             Ok(()) => {}
             Err(ConfigError::Unknown) => return Err(fail("Bad directive or wrong number of arguments".into())),
             Err(e) => return Err(fail(e.reason())),
@@ -150,6 +150,17 @@ fn rename_command(config: &mut Config, values: &[String]) -> Result<(), String> 
     registry.rename(from, to).map_err(|e| e.reason().to_string())?;
     config.command_renames.push((from.clone(), to.clone()));
     Ok(())
+}
+
+/// The parameter a start-up directive sets. `threads` (`--threads N`) is keel's start-up name for
+/// `io-threads`, the runtime's worker count. It is resolved here rather than as a parameter alias in
+/// core's table, so that `CONFIG GET *` lists exactly the reference server's names.
+fn startup_name(name: &str) -> &str {
+    if name.eq_ignore_ascii_case("threads") {
+        "io-threads"
+    } else {
+        name
+    }
 }
 
 /// Builds the configuration from the command line: the file first, then the overrides.
@@ -216,6 +227,16 @@ mod tests {
         assert_eq!(c.get("save"), Some(""));
         apply(&mut c, "save 60 5\n").unwrap();
         assert_eq!(c.get("save"), Some("60 5"), "a new text replaces");
+    }
+
+    #[test]
+    fn threads_sets_io_threads() {
+        let s = parse_args(&args(&["--threads", "4"])).unwrap();
+        let mut c = Config::default();
+        apply(&mut c, &s.text).unwrap();
+        assert_eq!(c.get("io-threads"), Some("4"));
+        let e = apply(&mut c, "threads 0\n").unwrap_err();
+        assert!(e.reason.contains("must be between 1 and 128"), "{}", e.reason);
     }
 
     #[test]

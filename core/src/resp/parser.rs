@@ -7,7 +7,7 @@
 //! Both request forms are understood: multibulk (`*2\r\n$3\r\nGET\r\n$1\r\nk\r\n`) and inline
 //! (`GET k\r\n`, with quoting as redis-cli and telnet users send it).
 
-use bytes::{Bytes, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 
 /// Longest inline request, and longest multibulk or bulk header, before the client is refused.
 pub const INLINE_MAX_SIZE: usize = 64 * 1024;
@@ -163,10 +163,12 @@ impl Parser {
                 State::Idle => {
                     let Some(&first) = buf.first() else { return Ok(()) };
                     if first == b'*' {
-                        let Some(line) = self.take_line(buf, ProtocolError::TooBigMultibulkCount)? else {
+                        let Some((end, used)) = self.find_line(buf, ProtocolError::TooBigMultibulkCount)? else {
                             return Ok(());
                         };
-                        let count = parse_length(&line[1..]).ok_or(ProtocolError::InvalidMultibulkLength)?;
+                        let count = parse_length(&buf[1..end]);
+                        buf.advance(used);
+                        let count = count.ok_or(ProtocolError::InvalidMultibulkLength)?;
                         if count > self.limits.max_multibulk_len as i64 {
                             return Err(ProtocolError::InvalidMultibulkLength);
                         }
@@ -178,10 +180,12 @@ impl Parser {
                             };
                         }
                     } else {
-                        let Some(line) = self.take_line(buf, ProtocolError::TooBigInline)? else {
+                        let Some((end, used)) = self.find_line(buf, ProtocolError::TooBigInline)? else {
                             return Ok(());
                         };
-                        let args = split_inline(strip_cr(&line)).ok_or(ProtocolError::UnbalancedQuotes)?;
+                        let args = split_inline(strip_cr(&buf[..end]));
+                        buf.advance(used);
+                        let args = args.ok_or(ProtocolError::UnbalancedQuotes)?;
                         if !args.is_empty() {
                             batch.push(args);
                         }
@@ -198,10 +202,12 @@ impl Parser {
                             None => return Ok(()),
                         }
                     }
-                    let Some(line) = self.take_line(buf, ProtocolError::TooBigBulkCount)? else {
+                    let Some((end, used)) = self.find_line(buf, ProtocolError::TooBigBulkCount)? else {
                         return Ok(());
                     };
-                    let len = parse_length(&line[1..]).ok_or(ProtocolError::InvalidBulkLength)?;
+                    let len = parse_length(&buf[1..end]);
+                    buf.advance(used);
+                    let len = len.ok_or(ProtocolError::InvalidBulkLength)?;
                     if len < 0 || len as u64 > self.limits.max_bulk_len {
                         return Err(ProtocolError::InvalidBulkLength);
                     }
@@ -219,7 +225,7 @@ impl Parser {
                         return Ok(());
                     }
                     let arg = buf.split_to(len).freeze();
-                    let _ = buf.split_to(2);
+                    buf.advance(2);
                     self.partial.push(arg);
                     if remaining == 1 {
                         batch.push(self.partial.drain(..));
@@ -235,9 +241,14 @@ impl Parser {
         }
     }
 
-    /// Takes one header or inline line (through its `\n`) off `buf`, or `None` if it is incomplete.
-    /// Lines longer than [`INLINE_MAX_SIZE`] without a newline fail with `too_big`.
-    fn take_line(&mut self, buf: &mut BytesMut, too_big: ProtocolError) -> Result<Option<Bytes>, ProtocolError> {
+    /// Finds the header or inline line at the start of `buf`: `(end, used)`, where `buf[..end]` is the
+    /// line without its terminator and `used` the bytes to consume with it, or `None` if it is
+    /// incomplete. Lines longer than [`INLINE_MAX_SIZE`] without a newline fail with `too_big`.
+    ///
+    /// The caller reads the line in place and then advances `buf`: a header is only parsed for its
+    /// number, so it never becomes a shared `Bytes` handle (each one costs two atomic reference-count
+    /// updates, a measurable share of a small command's parsing).
+    fn find_line(&mut self, buf: &BytesMut, too_big: ProtocolError) -> Result<Option<(usize, usize)>, ProtocolError> {
         // Inline requests end at '\n' (a '\r' before it is dropped later). Multibulk headers end at
         // '\r', and the byte after it is skipped unchecked, as the reference server does.
         let inline = too_big == ProtocolError::TooBigInline;
@@ -245,8 +256,7 @@ impl Parser {
         match memchr_from(buf, terminator, self.scanned) {
             Some(pos) if inline || buf.len() >= pos + 2 => {
                 self.scanned = 0;
-                let line = buf.split_to(if inline { pos + 1 } else { pos + 2 }).freeze();
-                Ok(Some(line.slice(..pos)))
+                Ok(Some((pos, if inline { pos + 1 } else { pos + 2 })))
             }
             found => {
                 if found.is_none() && buf.len() > INLINE_MAX_SIZE {

@@ -1,0 +1,121 @@
+//! Command micro-benchmarks through `Server::execute` (argument dispatch, lookup, the type's operation
+//! and reply encoding): SET/GET as the baseline, then each data type's hot operations.
+
+use bytes::Bytes;
+use criterion::{criterion_group, criterion_main, Criterion};
+use keel_benches::fixture::{argv, run, server_with_client, size, NOW_US};
+use keel_core::{ClientHandle, Server};
+use std::hint::black_box;
+
+/// Measures running the commands `cmds` back to back (one iteration = all of them) on `server`.
+fn bench_cmds(c: &mut Criterion, name: &str, server: &mut Server, client: ClientHandle, cmds: &[&[&[u8]]]) {
+    let cmds: Vec<Vec<Bytes>> = cmds.iter().map(|w| argv(w)).collect();
+    let mut out = Vec::with_capacity(4096);
+    c.bench_function(name, |b| {
+        b.iter(|| {
+            out.clear();
+            for cmd in &cmds {
+                server.execute(client, cmd, NOW_US, &mut out);
+            }
+            black_box(out.len())
+        })
+    });
+    // The replies of the last iteration must not be errors: a benchmark of an error path measures nothing.
+    let has_error = out.starts_with(b"-") || out.windows(3).any(|w| w == b"\r\n-");
+    assert!(
+        !out.is_empty() && !has_error,
+        "{name}: {}",
+        String::from_utf8_lossy(&out)
+    );
+}
+
+fn strings(c: &mut Criterion) {
+    let (mut server, client) = server_with_client();
+    bench_cmds(
+        c,
+        "cmd/SET+GET",
+        &mut server,
+        client,
+        &[&[b"SET", b"key:1", b"0123456789abcdef"], &[b"GET", b"key:1"]],
+    );
+}
+
+fn lists(c: &mut Criterion) {
+    let (mut server, client) = server_with_client();
+    for i in 0..100 {
+        run(&mut server, client, &[b"RPUSH", b"mylist", format!("e{i}").as_bytes()]);
+    }
+    // A push and a pop keep the list at a constant length across iterations.
+    bench_cmds(
+        c,
+        "cmd/LPUSH+LPOP",
+        &mut server,
+        client,
+        &[&[b"LPUSH", b"mylist", b"element"], &[b"LPOP", b"mylist"]],
+    );
+}
+
+fn hashes(c: &mut Criterion) {
+    let (mut server, client) = server_with_client();
+    for i in 0..100 {
+        run(
+            &mut server,
+            client,
+            &[b"HSET", b"myhash", format!("f{i}").as_bytes(), b"value"],
+        );
+    }
+    bench_cmds(
+        c,
+        "cmd/HSET+HGET",
+        &mut server,
+        client,
+        &[&[b"HSET", b"myhash", b"f50", b"other"], &[b"HGET", b"myhash", b"f7"]],
+    );
+}
+
+fn sets(c: &mut Criterion) {
+    let (mut server, client) = server_with_client();
+    for i in 0..1000 {
+        run(&mut server, client, &[b"SADD", b"myset", format!("m{i}").as_bytes()]);
+    }
+    bench_cmds(
+        c,
+        "cmd/SADD+SISMEMBER",
+        &mut server,
+        client,
+        &[&[b"SADD", b"myset", b"m500"], &[b"SISMEMBER", b"myset", b"m999"]],
+    );
+}
+
+fn zsets(c: &mut Criterion) {
+    let (mut server, client) = server_with_client();
+    let n = size(10_000, 1_000);
+    for i in 0..n {
+        run(
+            &mut server,
+            client,
+            &[b"ZADD", b"myzset", i.to_string().as_bytes(), format!("m{i}").as_bytes()],
+        );
+    }
+    bench_cmds(
+        c,
+        "cmd/ZADD",
+        &mut server,
+        client,
+        &[
+            &[b"ZADD", b"myzset", b"123.5", b"m500"],
+            &[b"ZADD", b"myzset", b"500", b"m500"],
+        ],
+    );
+    bench_cmds(c, "cmd/ZRANK", &mut server, client, &[&[b"ZRANK", b"myzset", b"m777"]]);
+    bench_cmds(
+        c,
+        "cmd/ZRANGE_10",
+        &mut server,
+        client,
+        &[&[b"ZRANGE", b"myzset", b"100", b"109"]],
+    );
+}
+
+criterion_group!(benches, strings, lists, hashes, sets, zsets);
+criterion_main!(benches);
