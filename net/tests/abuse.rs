@@ -12,12 +12,16 @@
 //! pipelines without reading back instead of buffering its replies; the reference buffers 150-200 MiB
 //! there before its limits act).
 
+#[path = "support/files.rs"]
+mod files;
+
+use files::{tcp_listen_ports, Scratch};
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -45,31 +49,6 @@ fn free_port() -> u16 {
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .expect("find a free port")
-}
-
-/// A scratch directory for config files and sockets, removed when dropped.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    /// A new empty directory under the system temp dir, unique to this process and call.
-    fn new() -> Scratch {
-        static COUNTER: AtomicU64 = AtomicU64::new(0);
-        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let dir = std::env::temp_dir().join(format!("keel-abuse-{}-{n}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("create scratch dir");
-        Scratch(dir)
-    }
-
-    /// The path of `name` inside the directory.
-    fn path(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 /// How to reach a server once it is up.
@@ -841,7 +820,7 @@ fn command(stream: &mut dyn Stream, line: &str) -> String {
 
 #[test]
 fn config_file_with_command_line_override() {
-    let scratch = Scratch::new();
+    let scratch = Scratch::new("abuse");
     let conf = scratch.path("keel.conf");
     let mut last_error = String::new();
     let mut started = None;
@@ -875,7 +854,7 @@ fn config_file_with_command_line_override() {
 
 #[test]
 fn bad_config_line_stops_start_up_and_names_the_line() {
-    let scratch = Scratch::new();
+    let scratch = Scratch::new("abuse");
     let conf = scratch.path("bad.conf");
     std::fs::write(&conf, "# a comment\nbind 127.0.0.1\nport abc\n").unwrap();
     let mut child = Command::new(server_binary())
@@ -922,7 +901,7 @@ fn start_unix_only(scratch: &Scratch) -> ServerProcess {
 
 #[test]
 fn unix_socket_answers_ping() {
-    let scratch = Scratch::new();
+    let scratch = Scratch::new("abuse");
     let server = start_unix_only(&scratch);
     let Endpoint::Unix(path) = &server.endpoint else {
         unreachable!()
@@ -934,39 +913,10 @@ fn unix_socket_answers_ping() {
     assert_eq!(command(&mut s, "STRLEN over"), ":4\\r\\n");
 }
 
-/// Ports of the TCP sockets process `pid` listens on: its socket inodes matched against the
-/// `LISTEN` rows of `/proc/<pid>/net/tcp{,6}`.
-fn tcp_listen_ports(pid: u32) -> Vec<u16> {
-    let inodes: Vec<String> = std::fs::read_dir(format!("/proc/{pid}/fd"))
-        .map(|dir| {
-            dir.filter_map(|e| std::fs::read_link(e.ok()?.path()).ok())
-                .filter_map(|target| {
-                    let t = target.to_string_lossy().into_owned();
-                    Some(t.strip_prefix("socket:[")?.strip_suffix(']')?.to_string())
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    let mut ports = Vec::new();
-    for table in ["tcp", "tcp6"] {
-        let text = std::fs::read_to_string(format!("/proc/{pid}/net/{table}")).unwrap_or_default();
-        for row in text.lines().skip(1) {
-            let f: Vec<&str> = row.split_whitespace().collect();
-            // local_address is field 1 ("ADDR:PORT" in hex), st field 3 (0A = LISTEN), inode field 9.
-            if f.len() > 9 && f[3] == "0A" && inodes.iter().any(|i| i == f[9]) {
-                if let Some(port) = f[1].rsplit(':').next().and_then(|p| u16::from_str_radix(p, 16).ok()) {
-                    ports.push(port);
-                }
-            }
-        }
-    }
-    ports
-}
-
 #[test]
 fn port_0_disables_tcp() {
     // As in redis.conf: "If port 0 is specified Redis will not listen on a TCP socket."
-    let scratch = Scratch::new();
+    let scratch = Scratch::new("abuse");
     let server = start_unix_only(&scratch);
     let listening = tcp_listen_ports(server.pid());
     assert!(

@@ -3,39 +3,22 @@
 //! refused with the file and offset, `appendfsync always` making a write durable before its reply, and
 //! interoperability with redis-server (it loads keel's directory, keel loads its).
 
+#[path = "support/files.rs"]
+mod files;
+
+use files::Scratch;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use keel_net::TestServer;
 use redis::Commands;
 
-/// A scratch directory removed when dropped.
-struct Scratch(PathBuf);
-
 impl Scratch {
-    fn new(name: &str) -> Scratch {
-        static N: AtomicU64 = AtomicU64::new(0);
-        let n = N.fetch_add(1, Ordering::Relaxed);
-        let dir = std::env::temp_dir().join(format!("keel-aof-{}-{name}-{n}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("scratch dir");
-        Scratch(dir)
-    }
-
+    /// A file of the append-only directory.
     fn aof(&self, name: &str) -> PathBuf {
-        self.0.join("appendonlydir").join(name)
-    }
-
-    fn dir(&self) -> &str {
-        self.0.to_str().expect("utf-8 temp dir")
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
+        self.path("appendonlydir").join(name)
     }
 }
 
@@ -97,13 +80,13 @@ fn check_sample(c: &mut redis::Connection) {
 
 #[test]
 fn data_survives_a_restart_in_the_reference_layout() {
-    let dir = Scratch::new("restart");
+    let dir = Scratch::new("aof-restart");
     {
         let server = start(&dir, &["--aof-use-rdb-preamble", "no"]).unwrap();
         write_sample(&mut conn(&server));
     }
     assert_eq!(
-        listing(&dir.0.join("appendonlydir")),
+        listing(&dir.path("appendonlydir")),
         [
             "appendonly.aof.1.base.aof",
             "appendonly.aof.1.incr.aof",
@@ -126,7 +109,7 @@ fn data_survives_a_restart_in_the_reference_layout() {
 
 #[test]
 fn always_makes_a_write_durable_before_its_reply() {
-    let dir = Scratch::new("always");
+    let dir = Scratch::new("aof-always");
     let server = start(&dir, &["--appendfsync", "always"]).unwrap();
     let mut c = conn(&server);
     let _: () = c.set("k", "durable").unwrap();
@@ -260,14 +243,14 @@ fn interoperates_with_the_reference_server() {
         return;
     }
     // The reference server writes the same layout keel does (command-stream base).
-    let theirs = Scratch::new("ref-layout");
+    let theirs = Scratch::new("aof-ref-layout");
     {
         let r = Reference::start(&theirs, &["--aof-use-rdb-preamble", "no", "--appendfsync", "always"])
             .expect("redis-server");
         write_sample(&mut r.conn());
     }
     assert_eq!(
-        listing(&theirs.0.join("appendonlydir")),
+        listing(&theirs.path("appendonlydir")),
         [
             "appendonly.aof.1.base.aof",
             "appendonly.aof.1.incr.aof",
@@ -280,7 +263,7 @@ fn interoperates_with_the_reference_server() {
         check_sample(&mut conn(&server));
     }
     // ...and the reference server loads keel's.
-    let ours = Scratch::new("ours");
+    let ours = Scratch::new("aof-ours");
     {
         let server = start(&ours, &["--aof-use-rdb-preamble", "no"]).unwrap();
         write_sample(&mut conn(&server));
@@ -308,7 +291,7 @@ fn wait_for_rewrites(c: &mut redis::Connection, n: u64) -> String {
 
 #[test]
 fn bgrewriteaof_while_writing_keeps_every_write() {
-    let dir = Scratch::new("rewrite");
+    let dir = Scratch::new("aof-rewrite");
     let server = start(&dir, &["--appendfsync", "always"]).unwrap();
     let addr = server.addr();
     let mut c = conn(&server);
@@ -341,7 +324,7 @@ fn bgrewriteaof_while_writing_keeps_every_write() {
     let _: () = c.set("after", "rewrite").unwrap();
     drop(server);
     assert_eq!(
-        listing(&dir.0.join("appendonlydir")),
+        listing(&dir.path("appendonlydir")),
         [
             "appendonly.aof.2.base.rdb",
             "appendonly.aof.2.incr.aof",
@@ -370,7 +353,7 @@ fn bgrewriteaof_while_writing_keeps_every_write() {
 
 #[test]
 fn a_fresh_directory_has_an_rdb_preamble_base_like_the_reference() {
-    let dir = Scratch::new("fresh-rdb");
+    let dir = Scratch::new("aof-fresh-rdb");
     {
         let server = start(&dir, &[]).unwrap();
         let _: () = conn(&server).set("k", "v").unwrap();
@@ -388,7 +371,7 @@ fn a_fresh_directory_has_an_rdb_preamble_base_like_the_reference() {
 
 #[test]
 fn config_set_appendonly_yes_writes_a_base_of_the_current_data() {
-    let dir = Scratch::new("runtime-on");
+    let dir = Scratch::new("aof-runtime-on");
     {
         let server = TestServer::start(&["--dir", dir.dir(), "--appendonly", "no"]).unwrap();
         let mut c = conn(&server);
@@ -414,7 +397,7 @@ fn config_set_appendonly_yes_writes_a_base_of_the_current_data() {
 
 #[test]
 fn a_rewrite_scheduled_inside_exec_runs_from_cron() {
-    let dir = Scratch::new("scheduled");
+    let dir = Scratch::new("aof-scheduled");
     let server = start(&dir, &[]).unwrap();
     let mut c = conn(&server);
     let _: () = c.set("a", "1").unwrap();

@@ -5,11 +5,13 @@
 //! plaintext on the TLS port, a handshake never finished), certificate reload through `CONFIG SET`,
 //! and that the server keeps serving and counts no leftover client afterwards.
 
+#[path = "support/files.rs"]
+mod files;
+
+use files::{tcp_listen_ports, Scratch};
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -21,35 +23,6 @@ use rustls::{ClientConfig, ClientConnection, RootCertStore, StreamOwned};
 
 /// How long a client waits for the server before the test fails.
 const IO_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// A scratch directory for certificates, removed when dropped.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new() -> Scratch {
-        static N: AtomicU64 = AtomicU64::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "keel-tls-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        std::fs::create_dir_all(&dir).expect("create scratch dir");
-        Scratch(dir)
-    }
-
-    /// Writes `text` to `name` in the directory and returns its path as a string.
-    fn write(&self, name: &str, text: &str) -> String {
-        let path = self.0.join(name);
-        std::fs::write(&path, text).expect("write file");
-        path.display().to_string()
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 /// A certificate authority that signs server and client certificates.
 struct Ca {
@@ -244,7 +217,7 @@ fn redis_cli(args: &[&str]) -> (bool, String, String) {
 
 #[test]
 fn redis_cli_over_tls_and_plain_side_by_side() {
-    let dir = Scratch::new();
+    let dir = Scratch::new("tls");
     let ca = Ca::new(&dir, "ca");
     let cert = ca.sign(&dir, "server", false);
     let server = start(&cert, &ca, "no", &[]);
@@ -269,7 +242,7 @@ fn redis_cli_over_tls_and_plain_side_by_side() {
 
 #[test]
 fn mutual_tls_yes_requires_a_client_certificate() {
-    let dir = Scratch::new();
+    let dir = Scratch::new("tls");
     let ca = Ca::new(&dir, "ca");
     let server_cert = ca.sign(&dir, "server", false);
     let client_cert = ca.sign(&dir, "client", false);
@@ -319,7 +292,7 @@ fn mutual_tls_yes_requires_a_client_certificate() {
 
 #[test]
 fn mutual_tls_optional_accepts_both() {
-    let dir = Scratch::new();
+    let dir = Scratch::new("tls");
     let ca = Ca::new(&dir, "ca");
     let server_cert = ca.sign(&dir, "server", false);
     let client_cert = ca.sign(&dir, "client", false);
@@ -341,7 +314,7 @@ fn mutual_tls_optional_accepts_both() {
 
 #[test]
 fn clients_refuse_a_wrong_ca_or_an_expired_certificate() {
-    let dir = Scratch::new();
+    let dir = Scratch::new("tls");
     let ca = Ca::new(&dir, "ca");
     let other = Ca::new(&dir, "other");
     let good = ca.sign(&dir, "server", false);
@@ -376,7 +349,7 @@ fn clients_refuse_a_wrong_ca_or_an_expired_certificate() {
 
 #[test]
 fn plaintext_and_silent_clients_on_the_tls_port_are_closed() {
-    let dir = Scratch::new();
+    let dir = Scratch::new("tls");
     let ca = Ca::new(&dir, "ca");
     let cert = ca.sign(&dir, "server", false);
     let server = start(&cert, &ca, "no", &["--timeout", "1"]);
@@ -419,7 +392,7 @@ fn plaintext_and_silent_clients_on_the_tls_port_are_closed() {
 
 #[test]
 fn config_set_reloads_certificates_and_keeps_the_old_ones_on_failure() {
-    let dir = Scratch::new();
+    let dir = Scratch::new("tls");
     let old_ca = Ca::new(&dir, "oldca");
     let new_ca = Ca::new(&dir, "newca");
     let old = old_ca.sign(&dir, "old", false);
@@ -467,7 +440,7 @@ fn config_set_reloads_certificates_and_keeps_the_old_ones_on_failure() {
 
 #[test]
 fn tls_settings_are_checked_at_start_and_on_config_set() {
-    let dir = Scratch::new();
+    let dir = Scratch::new("tls");
     let ca = Ca::new(&dir, "ca");
     let cert = ca.sign(&dir, "server", false);
     let server = start(
@@ -515,7 +488,7 @@ fn tls_settings_are_checked_at_start_and_on_config_set() {
 
     // A missing key stops start-up.
     let port = free_port().to_string();
-    let missing = Path::new(&dir.0).join("missing.key").display().to_string();
+    let missing = dir.path("missing.key").display().to_string();
     let err = TestServer::start(&[
         "--tls-port",
         &port,
@@ -527,34 +500,6 @@ fn tls_settings_are_checked_at_start_and_on_config_set() {
     .err()
     .expect("start-up must fail without a key");
     assert!(err.to_string().contains("missing.key"), "{err}");
-}
-
-/// The TCP ports process `pid` listens on, from its descriptors and `/proc/<pid>/net/tcp{,6}`.
-fn tcp_listen_ports(pid: u32) -> Vec<u16> {
-    let inodes: Vec<String> = std::fs::read_dir(format!("/proc/{pid}/fd"))
-        .map(|dir| {
-            dir.filter_map(|e| std::fs::read_link(e.ok()?.path()).ok())
-                .filter_map(|t| {
-                    let t = t.to_string_lossy().into_owned();
-                    Some(t.strip_prefix("socket:[")?.strip_suffix(']')?.to_string())
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    let mut ports = Vec::new();
-    for table in ["tcp", "tcp6"] {
-        let text = std::fs::read_to_string(format!("/proc/{pid}/net/{table}")).unwrap_or_default();
-        for row in text.lines().skip(1) {
-            let f: Vec<&str> = row.split_whitespace().collect();
-            // local_address is field 1 (hex ADDR:PORT), st field 3 (0A = LISTEN), inode field 9.
-            if f.len() > 9 && f[3] == "0A" && inodes.iter().any(|i| i == f[9]) {
-                if let Some(port) = f[1].rsplit(':').next().and_then(|p| u16::from_str_radix(p, 16).ok()) {
-                    ports.push(port);
-                }
-            }
-        }
-    }
-    ports
 }
 
 /// Kills the child process when dropped, also when the test panics.
@@ -569,7 +514,7 @@ impl Drop for Child {
 
 #[test]
 fn keel_server_serves_tls_only_with_port_0() {
-    let dir = Scratch::new();
+    let dir = Scratch::new("tls");
     let ca = Ca::new(&dir, "ca");
     let cert = ca.sign(&dir, "server", false);
     let port = free_port();
@@ -606,7 +551,7 @@ fn keel_server_serves_tls_only_with_port_0() {
 
 #[test]
 fn config_set_tls_port_moves_the_listener() {
-    let dir = Scratch::new();
+    let dir = Scratch::new("tls");
     let ca = Ca::new(&dir, "ca");
     let cert = ca.sign(&dir, "server", false);
     let server = start(&cert, &ca, "no", &[]);
