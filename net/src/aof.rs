@@ -86,7 +86,18 @@ pub fn aof_dir(config: &Config) -> PathBuf {
     Path::new(dir).join(config.get("appenddirname").unwrap_or("appendonlydir"))
 }
 
+/// The file-name prefix of the append-only files (`appendfilename`).
+fn aof_prefix(config: &Config) -> String {
+    config.get("appendfilename").unwrap_or("appendonly.aof").to_string()
+}
+
 impl Aof {
+    /// The manifest in `dir` for `prefix`, if one exists and parses.
+    fn read_manifest(&self, dir: &Path, prefix: &str) -> Option<Manifest> {
+        let text = read_all(&*self.storage(), &dir.join(manifest_name(prefix))).ok()?;
+        Manifest::parse(&text).ok()
+    }
+
     /// The storage the files go through.
     fn storage(&self) -> Arc<dyn Storage> {
         self.storage.read().unwrap_or_else(|p| p.into_inner()).clone()
@@ -122,11 +133,7 @@ impl Aof {
     pub fn load_and_open(&self, core: &mut Server, now_us: i64) -> Result<(), String> {
         *self.policy.lock().unwrap_or_else(|p| p.into_inner()) = FsyncPolicy::from_config(&core.config);
         let dir = aof_dir(&core.config);
-        let prefix = core
-            .config
-            .get("appendfilename")
-            .unwrap_or("appendonly.aof")
-            .to_string();
+        let prefix = aof_prefix(&core.config);
         let s = self.storage();
         let s = &*s;
         let manifest_path = dir.join(manifest_name(&prefix));
@@ -371,11 +378,8 @@ impl Aof {
             Some(a) => (a.dir.clone(), a.prefix.clone(), a.manifest.base_seq() + 1),
             None => {
                 let dir = aof_dir(config);
-                let prefix = config.get("appendfilename").unwrap_or("appendonly.aof").to_string();
-                let seq = read_all(&*self.storage(), &dir.join(manifest_name(&prefix)))
-                    .ok()
-                    .and_then(|t| Manifest::parse(&t).ok())
-                    .map_or(1, |m| m.base_seq() + 1);
+                let prefix = aof_prefix(config);
+                let seq = self.read_manifest(&dir, &prefix).map_or(1, |m| m.base_seq() + 1);
                 (dir, prefix, seq)
             }
         };
@@ -431,14 +435,9 @@ impl Aof {
             }
             None => {
                 let dir = aof_dir(&core.config);
-                let prefix = core
-                    .config
-                    .get("appendfilename")
-                    .unwrap_or("appendonly.aof")
-                    .to_string();
-                let old = read_all(&*self.storage(), &dir.join(manifest_name(&prefix)))
-                    .ok()
-                    .and_then(|t| Manifest::parse(&t).ok())
+                let prefix = aof_prefix(&core.config);
+                let old = self
+                    .read_manifest(&dir, &prefix)
                     .map(|m| m.base.into_iter().chain(m.history).chain(m.incrs).collect())
                     .unwrap_or_default();
                 let m = Manifest {
@@ -546,15 +545,8 @@ impl Aof {
         }
         *self.policy.lock().unwrap_or_else(|p| p.into_inner()) = FsyncPolicy::from_config(&core.config);
         let dir = aof_dir(&core.config);
-        let prefix = core
-            .config
-            .get("appendfilename")
-            .unwrap_or("appendonly.aof")
-            .to_string();
-        let manifest = read_all(&*self.storage(), &dir.join(manifest_name(&prefix)))
-            .ok()
-            .and_then(|t| Manifest::parse(&t).ok())
-            .unwrap_or_default();
+        let prefix = aof_prefix(&core.config);
+        let manifest = self.read_manifest(&dir, &prefix).unwrap_or_default();
         let mut aof = OpenAof {
             dir: dir.clone(),
             prefix,
