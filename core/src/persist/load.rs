@@ -100,15 +100,7 @@ mod tests {
     use crate::persist::save::SnapshotPull;
     use crate::{Config, ProcessInfo, Server};
 
-    fn run(server: &mut Server, handle: crate::ClientHandle, args: &[&str], now_ms: i64) -> String {
-        let argv: Vec<bytes::Bytes> = args
-            .iter()
-            .map(|a| bytes::Bytes::copy_from_slice(a.as_bytes()))
-            .collect();
-        let mut out = Vec::new();
-        server.execute(handle, &argv, now_ms * 1000, &mut out);
-        String::from_utf8_lossy(&out).into_owned()
-    }
+    use crate::test_support::run_at as run;
 
     #[test]
     fn idle_times_survive_a_save_and_load_under_lru() {

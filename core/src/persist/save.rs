@@ -334,15 +334,7 @@ mod tests {
         assert!(!s.refuses_writes(true, ""));
     }
 
-    fn run(server: &mut crate::Server, handle: crate::ClientHandle, args: &[&str], now_ms: i64) -> String {
-        let argv: Vec<bytes::Bytes> = args
-            .iter()
-            .map(|a| bytes::Bytes::copy_from_slice(a.as_bytes()))
-            .collect();
-        let mut out = Vec::new();
-        server.execute(handle, &argv, now_ms * 1000, &mut out);
-        String::from_utf8_lossy(&out).into_owned()
-    }
+    use crate::test_support::run_at as run;
 
     /// Drives the running snapshot to its end as the shell would, reporting `ok`.
     fn finish(server: &mut crate::Server, ok: bool, now_ms: i64) {
