@@ -1,9 +1,13 @@
 //! Snapshots end to end: real keel servers over TCP, real files in a scratch directory, and a disk
 //! that fails on demand (a `Storage` wrapping the real one).
 
+#[path = "support/files.rs"]
+mod files;
+
+use files::Scratch;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -97,14 +101,6 @@ impl Client {
     }
 }
 
-/// A fresh scratch directory.
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("keel-persist-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 fn start(dir: &Path, extra: &[&str]) -> io::Result<TestServer> {
     start_on(dir, extra, None)
 }
@@ -196,7 +192,8 @@ fn strings(args: &[&str]) -> Vec<String> {
 
 #[test]
 fn save_then_restart_loads_every_type_and_ttl() {
-    let dir = scratch("restart");
+    let scratch = Scratch::new("persist-restart");
+    let dir = scratch.root().to_path_buf();
     {
         let server = start(&dir, &[]).unwrap();
         let mut c = Client::connect(&server);
@@ -234,7 +231,8 @@ fn save_then_restart_loads_every_type_and_ttl() {
 
 #[test]
 fn bgsave_writes_the_point_in_time_state_while_writes_continue() {
-    let dir = scratch("bgsave");
+    let scratch = Scratch::new("persist-bgsave");
+    let dir = scratch.root().to_path_buf();
     let keys = 20_000;
     {
         let server = start(&dir, &[]).unwrap();
@@ -283,7 +281,8 @@ fn bgsave_writes_the_point_in_time_state_while_writes_continue() {
 
 #[test]
 fn failed_background_save_refuses_writes_until_a_save_succeeds() {
-    let dir = scratch("misconf");
+    let scratch = Scratch::new("persist-misconf");
+    let dir = scratch.root().to_path_buf();
     let disk = Arc::new(FlakyDisk::default());
     let server = start_on(&dir, &["--save", "3600 1"], Some(Arc::new(FlakyStorage(disk.clone())))).unwrap();
     let mut c = Client::connect(&server);
@@ -321,7 +320,8 @@ fn failed_background_save_refuses_writes_until_a_save_succeeds() {
 
 #[test]
 fn an_interrupted_save_leaves_the_previous_snapshot() {
-    let dir = scratch("crash");
+    let scratch = Scratch::new("persist-crash");
+    let dir = scratch.root().to_path_buf();
     let disk = Arc::new(FlakyDisk::default());
     {
         let server = start_on(&dir, &[], Some(Arc::new(FlakyStorage(disk.clone())))).unwrap();
@@ -342,7 +342,8 @@ fn an_interrupted_save_leaves_the_previous_snapshot() {
 
 #[test]
 fn a_corrupt_file_stops_the_start_and_a_missing_one_does_not() {
-    let dir = scratch("corrupt");
+    let scratch = Scratch::new("persist-corrupt");
+    let dir = scratch.root().to_path_buf();
     {
         let server = start(&dir, &[]).unwrap();
         let mut c = Client::connect(&server);
@@ -369,7 +370,8 @@ fn a_corrupt_file_stops_the_start_and_a_missing_one_does_not() {
 
 #[test]
 fn debug_reload_and_flushall_with_save_points() {
-    let dir = scratch("reload");
+    let scratch = Scratch::new("persist-reload");
+    let dir = scratch.root().to_path_buf();
     let server = start(&dir, &["--save", "3600 1"]).unwrap();
     let mut c = Client::connect(&server);
     assert_eq!(c.cmd(&["SET", "k", "v", "PX", "500000"]), "+OK");
@@ -396,7 +398,8 @@ fn debug_reload_and_flushall_with_save_points() {
 
 #[test]
 fn shutdown_saves_when_save_points_exist() {
-    let dir = scratch("shutdown");
+    let scratch = Scratch::new("persist-shutdown");
+    let dir = scratch.root().to_path_buf();
     {
         let server = start(&dir, &["--save", "3600 1"]).unwrap();
         let mut c = Client::connect(&server);
@@ -493,7 +496,8 @@ impl Drop for Child {
 
 #[test]
 fn sigterm_saves_first_and_stays_up_when_it_cannot() {
-    let dir = scratch("sigterm");
+    let scratch = Scratch::new("persist-sigterm");
+    let dir = scratch.root().to_path_buf();
     {
         let mut server = Child::start(&dir, &["--save", "3600 1"]);
         assert_eq!(server.client().cmd(&["SET", "k", "v", "EX", "1000"]), "+OK");

@@ -171,7 +171,8 @@ impl Shared {
 
 /// The server node's start-up: the same configuration parsing, binding and serving as `keel-server`.
 /// Clients run on other simulated hosts and no password is set, so protected mode is off, as in any
-/// deployment reached over a network without authentication.
+/// deployment reached over a network without authentication. Snapshots are off: these workloads check
+/// the in-memory state, and the server's storage here is the real file system.
 async fn serve() {
     let args: Vec<String> = [
         "--port",
@@ -182,6 +183,8 @@ async fn serve() {
         "50",
         "--protected-mode",
         "no",
+        "--save",
+        "",
     ]
     .iter()
     .map(|s| s.to_string())

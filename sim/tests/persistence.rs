@@ -212,6 +212,12 @@ async fn run(policy: &'static str, test: &str) {
                     "yes",
                     "--appendfsync",
                     policy,
+                    // The client runs on another simulated host and no password is set.
+                    "--protected-mode",
+                    "no",
+                    // Only the append-only file is under test.
+                    "--save",
+                    "",
                 ]
                 .iter()
                 .map(|s| s.to_string())
