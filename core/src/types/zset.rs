@@ -757,7 +757,7 @@ impl<'a> Iterator for RangeIter<'a> {
         match &mut self.inner {
             RangeInner::Fwd(i) => i.next().map(|(_, m, s, _)| (m, s)),
             RangeInner::Rev(buf, offsets) => offsets.pop().map(|p| {
-                let (m, s, _) = decode_entry(*buf, p);
+                let (m, s, _) = decode_entry(buf, p);
                 (m, s)
             }),
             RangeInner::Tree(i) => i.next(),
