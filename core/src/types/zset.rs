@@ -5,9 +5,11 @@
 //!
 //! # Encodings
 //!
-//! * **listpack** (`Small`): a `Vec` of (member, score) kept sorted. Lookups by member are linear, which is
-//!   what the reference's listpack does too; it is only used while the set holds at most
-//!   `zset-max-listpack-entries` members, each at most `zset-max-listpack-value` bytes.
+//! * **listpack** (`Small`, [`Packed`]): the (member, score) elements packed back to back, sorted, in one
+//!   exact-fit byte buffer: a varint length, the member bytes and a 1- to 9-byte score each, so ten short
+//!   members cost a few dozen bytes in one allocation rather than one allocation per member. Lookups by
+//!   member are linear, which is what the reference's listpack does too; it is only used while the set
+//!   holds at most `zset-max-listpack-entries` members, each at most `zset-max-listpack-value` bytes.
 //! * **skiplist** (`Large`): an order-statistic tree plus a member → node hash index. Conversion is
 //!   one-way, as in the reference: a set that outgrew the compact form stays large when it shrinks.
 //!
@@ -29,8 +31,8 @@
 //! |---|---|---|
 //! | score of member | O(n) | O(1) |
 //! | add / update / remove member | O(n) | O(log n) expected |
-//! | rank of member, k-th member, count in score/lex range | O(log n)–O(n) | O(log n) expected |
-//! | range of m members from a rank | O(m) | O(log n + m) |
+//! | rank of member, k-th member, count in score/lex range | O(n) | O(log n) expected |
+//! | range of m members from a rank | O(n) | O(log n + m) |
 //! | remove m members by rank range | O(n) | O(log n + m) |
 
 use std::cell::Cell;
@@ -461,13 +463,249 @@ impl<'a> Iterator for TreeIter<'a> {
     }
 }
 
+/// The compact encoding: every element packed back to back in one exact-fit byte buffer.
+///
+/// An element is `varint(member length) · member bytes · score`, where the score is `varint(tag)`
+/// optionally followed by eight bytes: an even tag is an integral score `i` with `|i| ≤ 2^53`
+/// (zigzag-coded, so `tag = zigzag(i) << 1`), the tag `1` is followed by the score as a little-endian
+/// `f64`. Varints are LEB128: 7 bits a byte, low bits first. So a member of up to 127 bytes costs one
+/// header byte, and a small integral score (the common case: ranks, timestamps, counters) one to four
+/// bytes; any other score costs nine bytes, exactly, where the reference keeps its shortest decimal text
+/// (up to 24 bytes). Storing integers as integers also matches the reference's observable behaviour: a
+/// negative zero reads back as zero (see [`compact_score`]).
+///
+/// Elements are kept sorted by (score, member); every operation walks the buffer from the front, at most
+/// `zset-max-listpack-entries` elements. A descending walk first records the offsets it will visit.
+#[derive(Clone, Debug, Default)]
+struct Packed {
+    /// The encoded elements; capacity is kept at (or near) the length.
+    buf: Vec<u8>,
+    /// Number of elements in `buf`.
+    count: u32,
+}
+
+/// Tag of a score stored as eight bytes.
+const SCORE_F64: u64 = 1;
+
+/// Largest integral score stored as an integer: every integer up to 2^53 is exact in an `f64`.
+const MAX_INT_SCORE: f64 = 9_007_199_254_740_992.0;
+
+/// Writes `v` as LEB128 into `out`; returns the bytes used (at most 10).
+fn put_varint(mut v: u64, out: &mut [u8; 10]) -> usize {
+    let mut n = 0;
+    loop {
+        let byte = (v & 0x7f) as u8;
+        v >>= 7;
+        if v == 0 {
+            out[n] = byte;
+            return n + 1;
+        }
+        out[n] = byte | 0x80;
+        n += 1;
+    }
+}
+
+/// Reads a LEB128 varint at `*pos` of `buf`, advancing `*pos`.
+fn get_varint(buf: &[u8], pos: &mut usize) -> u64 {
+    let (mut v, mut shift) = (0u64, 0);
+    loop {
+        let byte = buf[*pos];
+        *pos += 1;
+        v |= u64::from(byte & 0x7f) << shift;
+        if byte & 0x80 == 0 {
+            return v;
+        }
+        shift += 7;
+    }
+}
+
+/// One element's encoded header and score: what goes around the member bytes.
+struct EncodedEntry {
+    /// The member length varint.
+    head: [u8; 10],
+    /// Bytes of `head` used.
+    head_len: usize,
+    /// The score's tag varint and, for [`SCORE_F64`], the eight score bytes.
+    score: [u8; 18],
+    /// Bytes of `score` used.
+    score_len: usize,
+}
+
+impl EncodedEntry {
+    /// Encodes the header for a `member_len`-byte member and the (compact) `score`.
+    fn new(member_len: usize, score: f64) -> EncodedEntry {
+        let mut head = [0; 10];
+        let head_len = put_varint(member_len as u64, &mut head);
+        let mut tag = [0; 10];
+        let mut score_bytes = [0; 18];
+        let score_len = if score.fract() == 0.0 && score.abs() <= MAX_INT_SCORE {
+            // Integral and exact: `as` is lossless here (and -0.0 never reaches this point).
+            let i = score as i64;
+            let zigzag = ((i << 1) ^ (i >> 63)) as u64;
+            let n = put_varint(zigzag << 1, &mut tag);
+            score_bytes[..n].copy_from_slice(&tag[..n]);
+            n
+        } else {
+            score_bytes[0] = SCORE_F64 as u8;
+            score_bytes[1..9].copy_from_slice(&score.to_le_bytes());
+            9
+        };
+        EncodedEntry {
+            head,
+            head_len,
+            score: score_bytes,
+            score_len,
+        }
+    }
+
+    /// Total encoded size of the element with a `member_len`-byte member.
+    fn size(&self, member_len: usize) -> usize {
+        self.head_len + member_len + self.score_len
+    }
+}
+
+/// Encoding, decoding and splicing of the packed elements.
+impl Packed {
+    /// Packs `items` (sorted, distinct) into an exact-fit buffer.
+    fn from_sorted(items: &[(Vec<u8>, f64)]) -> Packed {
+        let encoded: Vec<EncodedEntry> = items.iter().map(|(m, s)| EncodedEntry::new(m.len(), *s)).collect();
+        let total = items.iter().zip(&encoded).map(|((m, _), e)| e.size(m.len())).sum();
+        let mut buf = Vec::with_capacity(total);
+        for ((m, _), e) in items.iter().zip(&encoded) {
+            buf.extend_from_slice(&e.head[..e.head_len]);
+            buf.extend_from_slice(m);
+            buf.extend_from_slice(&e.score[..e.score_len]);
+        }
+        Packed {
+            buf,
+            count: items.len() as u32,
+        }
+    }
+
+    /// Number of elements.
+    fn len(&self) -> usize {
+        self.count as usize
+    }
+
+    /// The element at byte offset `pos` (which must start one): its member, score and end offset.
+    fn entry_at(&self, pos: usize) -> (&[u8], f64, usize) {
+        decode_entry(&self.buf, pos)
+    }
+
+    /// Walks the elements in order: (start offset, member, score, end offset).
+    fn entries(&self) -> PackedIter<'_> {
+        PackedIter { buf: &self.buf, pos: 0 }
+    }
+
+    /// Byte offset of the element of rank `rank` (the buffer's length when `rank >= len`).
+    fn offset_of_rank(&self, rank: usize) -> usize {
+        self.entries().nth(rank).map_or(self.buf.len(), |e| e.0)
+    }
+
+    /// The element holding `member`: (rank, start offset, end offset, score).
+    fn find(&self, member: &[u8]) -> Option<(usize, usize, usize, f64)> {
+        self.entries()
+            .enumerate()
+            .find(|(_, (_, m, _, _))| *m == member)
+            .map(|(rank, (start, _, score, end))| (rank, start, end, score))
+    }
+
+    /// Offset and rank where (score, member) belongs: after every element that sorts before it.
+    fn insert_point(&self, score: f64, member: &[u8]) -> (usize, usize) {
+        let mut rank = 0;
+        for (start, m, s, _) in self.entries() {
+            if !key_less(s, m, score, member) {
+                return (start, rank);
+            }
+            rank += 1;
+        }
+        (self.buf.len(), rank)
+    }
+
+    /// Inserts the element (member, score) at byte offset `pos`, growing the buffer by exactly its size.
+    fn insert_at(&mut self, pos: usize, member: &[u8], score: f64) {
+        let e = EncodedEntry::new(member.len(), score);
+        let size = e.size(member.len());
+        let old = self.buf.len();
+        self.buf.reserve_exact(size);
+        self.buf.resize(old + size, 0);
+        self.buf.copy_within(pos..old, pos + size);
+        let mut at = pos;
+        for part in [&e.head[..e.head_len], member, &e.score[..e.score_len]] {
+            self.buf[at..at + part.len()].copy_from_slice(part);
+            at += part.len();
+        }
+        self.count += 1;
+    }
+
+    /// Inserts an absent member at its sorted position.
+    fn insert(&mut self, member: &[u8], score: f64) {
+        let (pos, _) = self.insert_point(score, member);
+        self.insert_at(pos, member, score);
+    }
+
+    /// Removes the bytes `start..end`, which hold `n` whole elements; does not shrink the buffer.
+    fn cut(&mut self, start: usize, end: usize, n: usize) {
+        self.buf.drain(start..end);
+        self.count -= n as u32;
+    }
+
+    /// Gives back spare capacity left by removals, so a shrunken value costs what it holds.
+    fn shrink(&mut self) {
+        self.buf.shrink_to_fit();
+    }
+}
+
+/// Decodes the element at byte offset `pos` of `buf`: its member, score and end offset.
+fn decode_entry(buf: &[u8], pos: usize) -> (&[u8], f64, usize) {
+    let mut p = pos;
+    let len = get_varint(buf, &mut p) as usize;
+    let member = &buf[p..p + len];
+    p += len;
+    let tag = get_varint(buf, &mut p);
+    let score = if tag == SCORE_F64 {
+        let mut bytes = [0; 8];
+        bytes.copy_from_slice(&buf[p..p + 8]);
+        p += 8;
+        f64::from_le_bytes(bytes)
+    } else {
+        let zigzag = tag >> 1;
+        let i = ((zigzag >> 1) as i64) ^ -((zigzag & 1) as i64);
+        i as f64
+    };
+    (member, score, p)
+}
+
+/// In-order walk over a [`Packed`] buffer: (start offset, member, score, end offset).
+struct PackedIter<'a> {
+    /// The encoded elements.
+    buf: &'a [u8],
+    /// Offset of the next element.
+    pos: usize,
+}
+
+impl<'a> Iterator for PackedIter<'a> {
+    type Item = (usize, &'a [u8], f64, usize);
+
+    /// The next element with its byte range.
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.pos >= self.buf.len() {
+            return None;
+        }
+        let start = self.pos;
+        let (m, s, end) = decode_entry(self.buf, start);
+        self.pos = end;
+        Some((start, m, s, end))
+    }
+}
+
 /// A zset's encoding.
 #[derive(Clone, Debug)]
 enum Repr {
-    /// The compact encoding: sorted by (score, member).
-    Small(Vec<(Box<[u8]>, f64)>),
-    /// The large encoding.
-    Large(Tree),
+    /// The compact encoding: packed, sorted by (score, member).
+    Small(Packed),
+    /// The large encoding, boxed so that a compact zset does not carry the tree's inline size.
+    Large(Box<Tree>),
 }
 
 /// A zset value.
@@ -482,7 +720,7 @@ impl Default for ZSetValue {
     /// An empty compact zset.
     fn default() -> Self {
         ZSetValue {
-            repr: Repr::Small(Vec::new()),
+            repr: Repr::Small(Packed::default()),
         }
     }
 }
@@ -504,9 +742,9 @@ pub struct RangeIter<'a> {
 /// The per-encoding iterator behind [`RangeIter`].
 enum RangeInner<'a> {
     /// Compact encoding, ascending.
-    Fwd(std::slice::Iter<'a, (Box<[u8]>, f64)>),
-    /// Compact encoding, descending.
-    Rev(std::iter::Rev<std::slice::Iter<'a, (Box<[u8]>, f64)>>),
+    Fwd(PackedIter<'a>),
+    /// Compact encoding, descending: the buffer and the start offsets still to visit (last is next).
+    Rev(&'a [u8], Vec<usize>),
     /// Large encoding, either direction.
     Tree(TreeIter<'a>),
 }
@@ -517,8 +755,11 @@ impl<'a> Iterator for RangeIter<'a> {
     /// The next member and score.
     fn next(&mut self) -> Option<Self::Item> {
         match &mut self.inner {
-            RangeInner::Fwd(i) => i.next().map(|(m, s)| (&**m, *s)),
-            RangeInner::Rev(i) => i.next().map(|(m, s)| (&**m, *s)),
+            RangeInner::Fwd(i) => i.next().map(|(_, m, s, _)| (m, s)),
+            RangeInner::Rev(buf, offsets) => offsets.pop().map(|p| {
+                let (m, s, _) = decode_entry(buf, p);
+                (m, s)
+            }),
             RangeInner::Tree(i) => i.next(),
         }
     }
@@ -530,7 +771,7 @@ impl ZSetValue {
     pub fn new_for(member_len: usize, params: Params) -> ZSetValue {
         if params.max_entries == 0 || member_len > params.max_value {
             ZSetValue {
-                repr: Repr::Large(Tree::new(params.seed)),
+                repr: Repr::Large(Box::new(Tree::new(params.seed))),
             }
         } else {
             ZSetValue::default()
@@ -542,12 +783,7 @@ impl ZSetValue {
         let small = items.len() <= params.max_entries && items.iter().all(|(m, _)| m.len() <= params.max_value);
         if small {
             return ZSetValue {
-                repr: Repr::Small(
-                    items
-                        .into_iter()
-                        .map(|(m, s)| (m.into_boxed_slice(), compact_score(s)))
-                        .collect(),
-                ),
+                repr: Repr::Small(Packed::from_sorted(&items)),
             };
         }
         let mut tree = Tree::new(params.seed);
@@ -555,14 +791,14 @@ impl ZSetValue {
             tree.insert(m, *s);
         }
         ZSetValue {
-            repr: Repr::Large(tree),
+            repr: Repr::Large(Box::new(tree)),
         }
     }
 
     /// Number of elements.
     pub fn len(&self) -> usize {
         match &self.repr {
-            Repr::Small(v) => v.len(),
+            Repr::Small(p) => p.len(),
             Repr::Large(t) => t.len(),
         }
     }
@@ -583,11 +819,10 @@ impl ZSetValue {
     /// Approximate heap bytes owned.
     pub fn heap_size(&self) -> usize {
         match &self.repr {
-            Repr::Small(v) => {
-                v.capacity() * std::mem::size_of::<(Box<[u8]>, f64)>() + v.iter().map(|(m, _)| m.len()).sum::<usize>()
-            }
+            Repr::Small(p) => p.buf.capacity(),
             Repr::Large(t) => {
-                t.nodes.capacity() * std::mem::size_of::<Node>()
+                std::mem::size_of::<Tree>()
+                    + t.nodes.capacity() * std::mem::size_of::<Node>()
                     + t.nodes.iter().map(|n| n.member.len()).sum::<usize>()
                     + t.free.capacity() * 4
                     + t.index.capacity() * 5
@@ -603,12 +838,13 @@ impl ZSetValue {
     /// Elements from rank `start` (0 = lowest), ascending, or descending towards rank 0 when `rev`.
     pub fn iter_from(&self, start: usize, rev: bool) -> RangeIter<'_> {
         let inner = match &self.repr {
-            Repr::Small(v) => {
+            Repr::Small(p) => {
                 if rev {
-                    let end = (start + 1).min(v.len());
-                    RangeInner::Rev(v[..end].iter().rev())
+                    let offsets = p.entries().take(start.saturating_add(1)).map(|e| e.0).collect();
+                    RangeInner::Rev(&p.buf, offsets)
                 } else {
-                    RangeInner::Fwd(v[start.min(v.len())..].iter())
+                    let pos = p.offset_of_rank(start);
+                    RangeInner::Fwd(PackedIter { buf: &p.buf, pos })
                 }
             }
             Repr::Large(t) => RangeInner::Tree(t.iter_from(start, rev)),
@@ -619,7 +855,7 @@ impl ZSetValue {
     /// The element of rank `rank`.
     pub fn get(&self, rank: usize) -> Option<(&[u8], f64)> {
         match &self.repr {
-            Repr::Small(v) => v.get(rank).map(|(m, s)| (&**m, *s)),
+            Repr::Small(p) => p.entries().nth(rank).map(|(_, m, s, _)| (m, s)),
             Repr::Large(t) => t.select(rank).map(|i| {
                 let n = &t.nodes[i as usize];
                 (&*n.member, n.score)
@@ -630,7 +866,7 @@ impl ZSetValue {
     /// The score of `member`.
     pub fn score(&self, member: &[u8]) -> Option<f64> {
         match &self.repr {
-            Repr::Small(v) => v.iter().find(|(m, _)| &**m == member).map(|(_, s)| *s),
+            Repr::Small(p) => p.find(member).map(|f| f.3),
             Repr::Large(t) => t.find(member).map(|i| t.nodes[i as usize].score),
         }
     }
@@ -638,7 +874,7 @@ impl ZSetValue {
     /// The rank (0 = lowest score) of `member`.
     pub fn rank(&self, member: &[u8]) -> Option<usize> {
         match &self.repr {
-            Repr::Small(v) => v.iter().position(|(m, _)| &**m == member),
+            Repr::Small(p) => p.find(member).map(|f| f.0),
             Repr::Large(t) => t.find(member).map(|i| t.rank_of(i)),
         }
     }
@@ -647,36 +883,32 @@ impl ZSetValue {
     /// for a prefix of the order (a lower or upper bound on the key).
     pub fn count_prefix(&self, pred: impl Fn(f64, &[u8]) -> bool) -> usize {
         match &self.repr {
-            Repr::Small(v) => v.partition_point(|(m, s)| pred(*s, m)),
+            Repr::Small(p) => p.entries().take_while(|(_, m, s, _)| pred(*s, m)).count(),
             Repr::Large(t) => t.count_prefix(pred),
         }
     }
 
     /// Converts to the large encoding.
     fn convert(&mut self, seed: u64) {
-        if let Repr::Small(v) = &self.repr {
+        if let Repr::Small(p) = &self.repr {
             let mut tree = Tree::new(seed);
-            for (m, s) in v {
-                tree.insert(m, *s);
+            for (_, m, s, _) in p.entries() {
+                tree.insert(m, s);
             }
-            self.repr = Repr::Large(tree);
+            self.repr = Repr::Large(Box::new(tree));
         }
     }
 
     /// Adds `member`, which must be absent, converting to the large encoding first when the compact one
     /// would exceed the thresholds.
     pub fn insert_new(&mut self, member: &[u8], score: f64, params: Params) {
-        if let Repr::Small(v) = &self.repr {
-            if v.len() + 1 > params.max_entries || member.len() > params.max_value {
+        if let Repr::Small(p) = &self.repr {
+            if p.len() + 1 > params.max_entries || member.len() > params.max_value {
                 self.convert(params.seed);
             }
         }
         match &mut self.repr {
-            Repr::Small(v) => {
-                let score = compact_score(score);
-                let pos = v.partition_point(|(m, s)| key_less(*s, m, score, member));
-                v.insert(pos, (member.into(), score));
-            }
+            Repr::Small(p) => p.insert(member, compact_score(score)),
             Repr::Large(t) => t.insert(member, score),
         }
     }
@@ -684,14 +916,14 @@ impl ZSetValue {
     /// Changes the score of a present `member`. Returns false if it is absent.
     pub fn update_score(&mut self, member: &[u8], score: f64) -> bool {
         match &mut self.repr {
-            Repr::Small(v) => {
-                let Some(old) = v.iter().position(|(m, _)| &**m == member) else {
+            Repr::Small(p) => {
+                let Some((_, start, end, _)) = p.find(member) else {
                     return false;
                 };
-                let entry = v.remove(old);
-                let score = compact_score(score);
-                let pos = v.partition_point(|(m, s)| key_less(*s, m, score, member));
-                v.insert(pos, (entry.0, score));
+                // Cut and re-insert without shrinking in between: the buffer is reused when the new
+                // score encodes in as many bytes or fewer.
+                p.cut(start, end, 1);
+                p.insert(member, compact_score(score));
                 true
             }
             Repr::Large(t) => {
@@ -709,9 +941,10 @@ impl ZSetValue {
     /// Removes `member`; true if it was present.
     pub fn remove(&mut self, member: &[u8]) -> bool {
         match &mut self.repr {
-            Repr::Small(v) => match v.iter().position(|(m, _)| &**m == member) {
-                Some(p) => {
-                    v.remove(p);
+            Repr::Small(p) => match p.find(member) {
+                Some((_, start, end, _)) => {
+                    p.cut(start, end, 1);
+                    p.shrink();
                     true
                 }
                 None => false,
@@ -734,8 +967,11 @@ impl ZSetValue {
             return 0;
         }
         match &mut self.repr {
-            Repr::Small(v) => {
-                v.drain(start..end);
+            Repr::Small(p) => {
+                let from = p.offset_of_rank(start);
+                let to = p.offset_of_rank(end);
+                p.cut(from, to, end - start);
+                p.shrink();
             }
             Repr::Large(t) => t.remove_ranks(start, end),
         }
@@ -748,9 +984,13 @@ impl ZSetValue {
             return None;
         }
         match &mut self.repr {
-            Repr::Small(v) => {
-                let (m, s) = v.remove(rank);
-                Some((m.into_vec(), s))
+            Repr::Small(p) => {
+                let start = p.offset_of_rank(rank);
+                let (m, s, end) = p.entry_at(start);
+                let taken = (m.to_vec(), s);
+                p.cut(start, end, 1);
+                p.shrink();
+                Some(taken)
             }
             Repr::Large(t) => {
                 let idx = t.select(rank)?;
@@ -776,9 +1016,9 @@ impl ZSetValue {
     /// large one the cursor is an arena slot: members present for the whole scan are visited exactly once.
     pub fn scan(&self, cursor: u64, count: usize, mut visit: impl FnMut(&[u8], f64)) -> u64 {
         match &self.repr {
-            Repr::Small(v) => {
-                for (m, s) in v {
-                    visit(m, *s);
+            Repr::Small(p) => {
+                for (_, m, s, _) in p.entries() {
+                    visit(m, s);
                 }
                 0
             }
@@ -807,15 +1047,17 @@ impl ZSetValue {
     /// Checks the representation's invariants (tests, fuzzers); panics on a violation.
     pub fn check_invariants(&self) {
         match &self.repr {
-            Repr::Small(v) => {
-                for w in v.windows(2) {
-                    assert!(key_less(w[0].1, &w[0].0, w[1].1, &w[1].0), "compact form is sorted");
+            Repr::Small(p) => {
+                let items: Vec<(&[u8], f64)> = p.entries().map(|(_, m, s, _)| (m, s)).collect();
+                assert_eq!(items.len(), p.len(), "element count matches the buffer");
+                for w in items.windows(2) {
+                    assert!(key_less(w[0].1, w[0].0, w[1].1, w[1].0), "compact form is sorted");
                 }
-                assert!(v.iter().all(|(_, s)| !s.is_nan()), "no NaN score");
-                let mut members: Vec<&[u8]> = v.iter().map(|(m, _)| &**m).collect();
+                assert!(items.iter().all(|(_, s)| !s.is_nan()), "no NaN score");
+                let mut members: Vec<&[u8]> = items.iter().map(|(m, _)| *m).collect();
                 members.sort();
                 members.dedup();
-                assert_eq!(members.len(), v.len(), "members are distinct");
+                assert_eq!(members.len(), items.len(), "members are distinct");
             }
             Repr::Large(t) => t.check(),
         }
@@ -1060,6 +1302,141 @@ mod tests {
             max_value: 64,
             seed: 1,
         }
+    }
+
+    /// Encoded size of an element with a `len`-byte member and a one-byte score tag.
+    fn varint_len(v: usize) -> usize {
+        match v {
+            0..=127 => 1,
+            128..=16383 => 2,
+            _ => 3,
+        }
+    }
+
+    #[test]
+    fn packed_members_round_trip_at_header_boundaries() {
+        let p = Params {
+            max_entries: 128,
+            max_value: 1 << 20,
+            seed: 1,
+        };
+        let mut z = ZSetValue::new_for(0, p);
+        let lengths = [0usize, 1, 63, 64, 127, 128, 16383, 16384, 70000];
+        let mut expected_bytes = 0;
+        for (i, &len) in lengths.iter().enumerate() {
+            // Binary data: every byte value, including NUL and 0x80 (a varint continuation bit).
+            let member: Vec<u8> = (0..len).map(|j| ((j * 7 + i) % 256) as u8).collect();
+            z.insert_new(&member, i as f64, p);
+            expected_bytes += varint_len(len) + len + 1;
+        }
+        assert_eq!(z.encoding_name(), "listpack");
+        z.check_invariants();
+        assert_eq!(z.len(), lengths.len());
+        let Repr::Small(packed) = &z.repr else { unreachable!() };
+        assert_eq!(packed.buf.len(), expected_bytes, "one header byte per 7 bits of length");
+        for (i, &len) in lengths.iter().enumerate() {
+            let member: Vec<u8> = (0..len).map(|j| ((j * 7 + i) % 256) as u8).collect();
+            assert_eq!(z.score(&member), Some(i as f64));
+            assert_eq!(z.rank(&member), Some(i));
+            assert_eq!(z.get(i), Some((&member[..], i as f64)));
+        }
+        let back: Vec<usize> = z.iter_from(lengths.len(), true).map(|(m, _)| m.len()).collect();
+        assert_eq!(back, lengths.iter().rev().copied().collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn packed_scores_round_trip_exactly() {
+        let p = params(128);
+        let scores = [
+            0.0,
+            1.0,
+            -1.0,
+            63.0,
+            64.0,
+            -65.0,
+            1e15,
+            9_007_199_254_740_992.0,
+            -9_007_199_254_740_992.0,
+            9_007_199_254_740_994.0,
+            1.5,
+            -0.1,
+            f64::MIN_POSITIVE,
+            5e-324,
+            1e300,
+            f64::MAX,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+        ];
+        let mut z = ZSetValue::new_for(1, p);
+        for (i, s) in scores.iter().enumerate() {
+            z.insert_new(format!("m{i}").as_bytes(), *s, p);
+        }
+        z.check_invariants();
+        for (i, s) in scores.iter().enumerate() {
+            let got = z.score(format!("m{i}").as_bytes()).unwrap();
+            assert_eq!(got.to_bits(), s.to_bits(), "score {s} reads back bit-exact");
+        }
+        // A negative zero reads back as zero, as in the reference's compact encoding.
+        z.insert_new(b"nz", -0.0, p);
+        assert_eq!(z.score(b"nz").map(f64::to_bits), Some(0.0f64.to_bits()));
+    }
+
+    #[test]
+    fn packed_removal_and_rescoring_keep_the_buffer_exact() {
+        let p = params(128);
+        let mut z = ZSetValue::new_for(1, p);
+        for (m, s) in [("a", 1.0), ("b", 2.0), ("c", 3.0), ("d", 4.0)] {
+            z.insert_new(m.as_bytes(), s, p);
+        }
+        let size_of = |z: &ZSetValue| match &z.repr {
+            Repr::Small(packed) => packed.buf.len(),
+            Repr::Large(_) => unreachable!(),
+        };
+        assert_eq!(size_of(&z), 4 * 3);
+        // Longer score encoding, then a move to the front, then a shorter one again.
+        assert!(z.update_score(b"b", 2.5));
+        assert_eq!(size_of(&z), 3 * 3 + 11);
+        assert!(z.update_score(b"c", -7.0));
+        assert!(z.iter().map(|(m, _)| m).eq([&b"c"[..], b"a", b"b", b"d"]));
+        assert!(z.update_score(b"b", 2.0));
+        assert_eq!(size_of(&z), 4 * 3);
+        z.check_invariants();
+        // Removal in the middle closes the gap and gives the capacity back.
+        assert!(z.remove(b"a"));
+        assert!(!z.remove(b"a"));
+        assert!(z.iter().eq([(&b"c"[..], -7.0), (&b"b"[..], 2.0), (&b"d"[..], 4.0)]));
+        assert_eq!(z.heap_size(), size_of(&z));
+        assert_eq!(z.remove_ranks(1, 2), 1);
+        assert!(z.iter().eq([(&b"c"[..], -7.0), (&b"d"[..], 4.0)]));
+        assert_eq!(z.pop_max(), Some((b"d".to_vec(), 4.0)));
+        assert_eq!(z.pop_min(), Some((b"c".to_vec(), -7.0)));
+        assert!(z.is_empty());
+        assert_eq!(z.heap_size(), 0);
+    }
+
+    #[test]
+    fn small_zsets_cost_about_their_bytes() {
+        let p = params(128);
+        // The `versus` memory workload: members m0..m9 with scores 0..9, added one by one.
+        let mut z = ZSetValue::new_for(2, p);
+        for i in 0..10 {
+            z.insert_new(format!("m{i}").as_bytes(), f64::from(i), p);
+        }
+        // Each element is a length byte, two member bytes and a one-byte score.
+        assert_eq!(z.len(), 10);
+        assert!(z.heap_size() <= 48, "heap_size {}", z.heap_size());
+        let loaded = ZSetValue::from_sorted(
+            (0..10).map(|i| (format!("m{i}").into_bytes(), f64::from(i))).collect(),
+            p,
+        );
+        assert_eq!(loaded, z);
+        assert!(loaded.heap_size() <= 48, "heap_size {}", loaded.heap_size());
+        // The value itself (behind the `Value::ZSet` box) does not carry the large encoding inline.
+        assert!(
+            std::mem::size_of::<ZSetValue>() <= 32,
+            "{}",
+            std::mem::size_of::<ZSetValue>()
+        );
     }
 
     #[test]
