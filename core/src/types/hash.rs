@@ -391,8 +391,8 @@ impl<'a> Iterator for Iter<'a> {
 enum Repr {
     /// (field, value) pairs in insertion order, packed in one buffer.
     Listpack(Packed),
-    /// The large encoding.
-    Table(DenseTable<Box<[u8]>>),
+    /// The large encoding, boxed so that the small one sets the size of every hash's allocation.
+    Table(Box<DenseTable<Box<[u8]>>>),
 }
 
 /// A hash value.
@@ -498,7 +498,7 @@ impl HashValue {
             for (f, v) in p.iter() {
                 table.insert_new(f.into(), v.into());
             }
-            self.repr = Repr::Table(table);
+            self.repr = Repr::Table(Box::new(table));
         }
     }
 
@@ -733,5 +733,7 @@ mod tests {
         assert_eq!(h.heap_size(), payload - 16 + 2 * 9);
         h.set(b"f0000001", b"longer value", WIDE, 7);
         assert_eq!(h.heap_size(), payload - 16 + 2 * 9 + 4);
+        // The value itself (boxed in `Value`) is no larger than the buffer's handle and count.
+        assert_eq!(std::mem::size_of::<HashValue>(), 32);
     }
 }
