@@ -367,12 +367,15 @@ impl<'a> Iterator for PackedIter<'a> {
     }
 }
 
+/// A table entry: field and value.
+type TableEntry = (Box<[u8]>, Box<[u8]>);
+
 /// The pairs of a hash in either encoding.
 enum Iter<'a> {
     /// The compact encoding's buffer.
     Packed(PackedIter<'a>),
     /// The table's entries.
-    Table(std::slice::Iter<'a, (Box<[u8]>, Box<[u8]>)>),
+    Table(std::slice::Iter<'a, TableEntry>),
 }
 
 impl<'a> Iterator for Iter<'a> {
