@@ -1,10 +1,11 @@
 //! The hash type: a map of fields to values, and the dense hash table the large set encoding shares.
 //!
 //! Owns the two encodings `OBJECT ENCODING` reports for hashes and the one-way conversion between them:
-//! - `listpack`: a `Vec` of (field, value) pairs in insertion order. Small hashes (at most
-//!   `hash-max-listpack-entries` pairs, every field and value at most `hash-max-listpack-value` bytes)
-//!   are scanned linearly, which for a few dozen short entries beats hashing, keeps one allocation per
-//!   string and no table overhead, and gives the reference server's reply order (insertion order).
+//! - `listpack`: one byte buffer of (field, value) pairs in insertion order, each string behind a 1-, 2-
+//!   or 5-byte length header (see `Packed`). Small hashes (at most `hash-max-listpack-entries` pairs,
+//!   every field and value at most `hash-max-listpack-value` bytes) are scanned linearly, which for a few
+//!   dozen short entries beats hashing, costs one exact-fit allocation for the whole hash, and gives the
+//!   reference server's reply order (insertion order).
 //! - `hashtable`: a [`DenseTable`]: entries in a dense `Vec` plus a `hashbrown` index of positions, keyed
 //!   by a hasher seeded from the server's generator (so clients cannot aim collisions and runs stay
 //!   deterministic). The dense vector gives O(1) uniform random picks (HRANDFIELD) and a SCAN cursor that
