@@ -371,8 +371,11 @@ fn hrandfield(ctx: &mut Ctx<'_>) -> CmdResult {
     if count < 0 {
         let n = count.unsigned_abs() as usize;
         reply.array(n * per);
+        // The compact encoding walks to a position, so its pairs are gathered once (at most 128 or so).
+        let pairs: Vec<(&[u8], &[u8])> = if h.is_compact() { h.iter().collect() } else { Vec::new() };
         for _ in 0..n {
-            let (f, v) = h.at(rng.random_range(0..len));
+            let i = rng.random_range(0..len);
+            let (f, v) = pairs.get(i).copied().unwrap_or_else(|| h.at(i));
             reply_pick(reply, f, v, with_values);
         }
         return Ok(());

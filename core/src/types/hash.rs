@@ -1,10 +1,11 @@
 //! The hash type: a map of fields to values, and the dense hash table the large set encoding shares.
 //!
 //! Owns the two encodings `OBJECT ENCODING` reports for hashes and the one-way conversion between them:
-//! - `listpack`: a `Vec` of (field, value) pairs in insertion order. Small hashes (at most
-//!   `hash-max-listpack-entries` pairs, every field and value at most `hash-max-listpack-value` bytes)
-//!   are scanned linearly, which for a few dozen short entries beats hashing, keeps one allocation per
-//!   string and no table overhead, and gives the reference server's reply order (insertion order).
+//! - `listpack`: one byte buffer of (field, value) pairs in insertion order, each string behind a 1-, 2-
+//!   or 5-byte length header (see `Packed`). Small hashes (at most `hash-max-listpack-entries` pairs,
+//!   every field and value at most `hash-max-listpack-value` bytes) are scanned linearly, which for a few
+//!   dozen short entries beats hashing, costs one exact-fit allocation for the whole hash, and gives the
+//!   reference server's reply order (insertion order).
 //! - `hashtable`: a [`DenseTable`]: entries in a dense `Vec` plus a `hashbrown` index of positions, keyed
 //!   by a hasher seeded from the server's generator (so clients cannot aim collisions and runs stay
 //!   deterministic). The dense vector gives O(1) uniform random picks (HRANDFIELD) and a SCAN cursor that
@@ -171,16 +172,231 @@ impl<V> DenseTable<V> {
     }
 }
 
-/// A (field, value) pair.
-type Pair = (Box<[u8]>, Box<[u8]>);
+/// The longest string the packed encoding can hold (its widest length header is 4 bytes); a longer one
+/// converts the hash to the table whatever `hash-max-listpack-value` says.
+const MAX_PACKED_STRING: usize = u32::MAX as usize;
+
+/// Strings shorter than this take a 1-byte length header.
+const SHORT_LIMIT: usize = 1 << 6;
+
+/// Strings shorter than this (and at least [`SHORT_LIMIT`]) take a 2-byte length header.
+const MEDIUM_LIMIT: usize = 1 << 14;
+
+/// Tag of the 2-byte header (in its top two bits).
+const MEDIUM_TAG: u8 = 0x40;
+
+/// First byte of the 5-byte header (a 4-byte little-endian length follows).
+const LONG_TAG: u8 = 0x80;
+
+/// The length header of a `len`-byte string: its bytes (in a fixed array) and how many are used.
+///
+/// `0b00LLLLLL` for lengths below 64; `0b01LLLLLL LLLLLLLL` (big end first) below 16384; `0x80` then
+/// four little-endian bytes otherwise (`len` is at most [`MAX_PACKED_STRING`]).
+fn header(len: usize) -> ([u8; 5], usize) {
+    if len < SHORT_LIMIT {
+        ([len as u8, 0, 0, 0, 0], 1)
+    } else if len < MEDIUM_LIMIT {
+        ([MEDIUM_TAG | (len >> 8) as u8, len as u8, 0, 0, 0], 2)
+    } else {
+        let l = (len as u32).to_le_bytes();
+        ([LONG_TAG, l[0], l[1], l[2], l[3]], 5)
+    }
+}
+
+/// Bytes one string takes in the packed buffer, header included.
+fn packed_len(s: &[u8]) -> usize {
+    header(s.len()).1 + s.len()
+}
+
+/// Appends `s` with its header to `buf`.
+fn push_string(buf: &mut Vec<u8>, s: &[u8]) {
+    let (h, n) = header(s.len());
+    buf.extend_from_slice(&h[..n]);
+    buf.extend_from_slice(s);
+}
+
+/// The string whose header starts at `buf[at]`, and the offset just past it. `buf` is always one this
+/// module wrote, so a bad header is a bug here, not bad input.
+fn read_string(buf: &[u8], at: usize) -> (&[u8], usize) {
+    let first = buf[at];
+    let (len, start) = match first >> 6 {
+        0 => (first as usize, at + 1),
+        1 => ((((first & 0x3f) as usize) << 8) | buf[at + 1] as usize, at + 2),
+        _ => {
+            let l = [buf[at + 1], buf[at + 2], buf[at + 3], buf[at + 4]];
+            (u32::from_le_bytes(l) as usize, at + 5)
+        }
+    };
+    (&buf[start..start + len], start + len)
+}
+
+/// The compact encoding: (field, value) pairs in insertion order, packed back to back in one buffer, each
+/// string behind a 1-, 2- or 5-byte length header (see [`header`]).
+///
+/// A 10-field hash of short strings costs one allocation of about (2 + field + value) bytes per pair,
+/// against two boxed strings plus a 32-byte pair slot each before. Operations scan linearly, which the
+/// entry limit keeps short. The buffer is kept at its exact size: growth reserves exactly what an insert
+/// needs and removals give the slack back, so small values never carry doubling headroom.
+#[derive(Clone, Debug, Default)]
+struct Packed {
+    /// The pairs, field then value, each string header-prefixed.
+    buf: Vec<u8>,
+    /// Number of pairs.
+    count: usize,
+}
+
+/// Where one pair sits in a [`Packed`] buffer.
+struct Slot {
+    /// Offset of the field's header.
+    start: usize,
+    /// Offset of the value's header.
+    value: usize,
+    /// Offset just past the value.
+    end: usize,
+}
+
+impl Packed {
+    /// Every pair, in insertion order.
+    fn iter(&self) -> PackedIter<'_> {
+        PackedIter { buf: &self.buf, at: 0 }
+    }
+
+    /// Where `field`'s pair sits, if present.
+    fn find(&self, field: &[u8]) -> Option<Slot> {
+        let mut at = 0;
+        while at < self.buf.len() {
+            let (f, value) = read_string(&self.buf, at);
+            let (_, end) = read_string(&self.buf, value);
+            if f == field {
+                return Some(Slot { start: at, value, end });
+            }
+            at = end;
+        }
+        None
+    }
+
+    /// The value of `field`.
+    fn get(&self, field: &[u8]) -> Option<&[u8]> {
+        self.find(field).map(|slot| read_string(&self.buf, slot.value).0)
+    }
+
+    /// Sets `field` to `value`; true when the field is new (appended at the end).
+    fn set(&mut self, field: &[u8], value: &[u8]) -> bool {
+        match self.find(field) {
+            Some(slot) => {
+                let new_len = packed_len(value);
+                if new_len == slot.end - slot.value {
+                    // Same size, so the same header: overwrite in place.
+                    let (h, n) = header(value.len());
+                    self.buf[slot.value..slot.value + n].copy_from_slice(&h[..n]);
+                    self.buf[slot.value + n..slot.end].copy_from_slice(value);
+                    return false;
+                }
+                // Rebuild at the exact new size: one allocation and one copy, as a grow or shrink in
+                // place would cost anyway.
+                let mut buf = Vec::with_capacity(self.buf.len() - (slot.end - slot.value) + new_len);
+                buf.extend_from_slice(&self.buf[..slot.value]);
+                push_string(&mut buf, value);
+                buf.extend_from_slice(&self.buf[slot.end..]);
+                self.buf = buf;
+                false
+            }
+            None => {
+                self.buf.reserve_exact(packed_len(field) + packed_len(value));
+                push_string(&mut self.buf, field);
+                push_string(&mut self.buf, value);
+                self.count += 1;
+                true
+            }
+        }
+    }
+}
+
+impl Packed {
+    /// Removes `field`'s pair; true when it existed. Gives the freed bytes back to the allocator.
+    fn remove(&mut self, field: &[u8]) -> bool {
+        let Some(slot) = self.find(field) else {
+            return false;
+        };
+        self.buf.drain(slot.start..slot.end);
+        self.buf.shrink_to_fit();
+        self.count -= 1;
+        true
+    }
+
+    /// Checks the buffer parses into `count` pairs that end exactly at its end, within `limits`, with
+    /// distinct fields.
+    fn check_invariants(&self, limits: HashLimits) {
+        assert!(self.count <= limits.max_entries, "listpack within the entry limit");
+        let mut at = 0;
+        let mut fields: Vec<&[u8]> = Vec::new();
+        while at < self.buf.len() {
+            let (f, value) = read_string(&self.buf, at);
+            let (v, end) = read_string(&self.buf, value);
+            assert!(
+                f.len() <= limits.max_value && v.len() <= limits.max_value,
+                "listpack strings short"
+            );
+            assert!(!fields.contains(&f), "listpack fields distinct");
+            fields.push(f);
+            at = end;
+        }
+        assert_eq!(at, self.buf.len(), "pairs end at the buffer's end");
+        assert_eq!(fields.len(), self.count, "pair count matches the buffer");
+    }
+}
+
+/// The pairs of a [`Packed`] buffer, in order.
+struct PackedIter<'a> {
+    /// The packed buffer.
+    buf: &'a [u8],
+    /// Offset of the next pair's field header.
+    at: usize,
+}
+
+impl<'a> Iterator for PackedIter<'a> {
+    type Item = (&'a [u8], &'a [u8]);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.at >= self.buf.len() {
+            return None;
+        }
+        let (f, value) = read_string(self.buf, self.at);
+        let (v, end) = read_string(self.buf, value);
+        self.at = end;
+        Some((f, v))
+    }
+}
+
+/// A table entry: field and value.
+type TableEntry = (Box<[u8]>, Box<[u8]>);
+
+/// The pairs of a hash in either encoding.
+enum Iter<'a> {
+    /// The compact encoding's buffer.
+    Packed(PackedIter<'a>),
+    /// The table's entries.
+    Table(std::slice::Iter<'a, TableEntry>),
+}
+
+impl<'a> Iterator for Iter<'a> {
+    type Item = (&'a [u8], &'a [u8]);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match self {
+            Iter::Packed(it) => it.next(),
+            Iter::Table(it) => it.next().map(|(f, v)| (&**f, &**v)),
+        }
+    }
+}
 
 /// The two encodings.
 #[derive(Clone, Debug)]
 enum Repr {
-    /// (field, value) pairs in insertion order.
-    Listpack(Vec<Pair>),
-    /// The large encoding.
-    Table(DenseTable<Box<[u8]>>),
+    /// (field, value) pairs in insertion order, packed in one buffer.
+    Listpack(Packed),
+    /// The large encoding, boxed so that the small one sets the size of every hash's allocation.
+    Table(Box<DenseTable<Box<[u8]>>>),
 }
 
 /// A hash value.
@@ -208,14 +424,14 @@ impl HashValue {
     /// An empty hash in the compact encoding.
     pub fn new() -> HashValue {
         HashValue {
-            repr: Repr::Listpack(Vec::new()),
+            repr: Repr::Listpack(Packed::default()),
         }
     }
 
     /// Number of elements.
     pub fn len(&self) -> usize {
         match &self.repr {
-            Repr::Listpack(v) => v.len(),
+            Repr::Listpack(p) => p.count,
             Repr::Table(t) => t.len(),
         }
     }
@@ -241,26 +457,23 @@ impl HashValue {
     /// Approximate heap bytes owned.
     pub fn heap_size(&self) -> usize {
         match &self.repr {
-            Repr::Listpack(v) => {
-                v.capacity() * std::mem::size_of::<Pair>() + v.iter().map(|(f, v)| f.len() + v.len()).sum::<usize>()
-            }
+            Repr::Listpack(p) => p.buf.capacity(),
             Repr::Table(t) => t.table_heap_size() + t.iter().map(|(_, v)| v.len()).sum::<usize>(),
         }
     }
 
     /// Every element, in the order the type defines (insertion order for the compact encoding).
     pub fn iter(&self) -> impl Iterator<Item = (&[u8], &[u8])> + '_ {
-        let pairs = match &self.repr {
-            Repr::Listpack(v) => v.as_slice(),
-            Repr::Table(t) => t.entries.as_slice(),
-        };
-        pairs.iter().map(|(f, v)| (&**f, &**v))
+        match &self.repr {
+            Repr::Listpack(p) => Iter::Packed(p.iter()),
+            Repr::Table(t) => Iter::Table(t.entries.iter()),
+        }
     }
 
     /// The value of `field`.
     pub fn get(&self, field: &[u8]) -> Option<&[u8]> {
         match &self.repr {
-            Repr::Listpack(v) => v.iter().find(|(f, _)| &**f == field).map(|(_, v)| &**v),
+            Repr::Listpack(p) => p.get(field),
             Repr::Table(t) => t.get(field).map(|v| &**v),
         }
     }
@@ -270,10 +483,11 @@ impl HashValue {
         self.get(field).is_some()
     }
 
-    /// The pair at position `i` (`i < len`), for random picks.
+    /// The pair at position `i` (`i < len`), for random picks. The compact encoding walks to it, so
+    /// many picks from one hash are cheaper through [`HashValue::iter`].
     pub fn at(&self, i: usize) -> (&[u8], &[u8]) {
         match &self.repr {
-            Repr::Listpack(v) => (&v[i].0, &v[i].1),
+            Repr::Listpack(p) => p.iter().nth(i).unwrap_or((&[], &[])),
             Repr::Table(t) => {
                 let (f, v) = t.at(i);
                 (f, v)
@@ -283,13 +497,12 @@ impl HashValue {
 
     /// Converts to the table encoding, its hasher keyed by `seed`.
     fn convert(&mut self, seed: u64) {
-        if let Repr::Listpack(pairs) = &mut self.repr {
-            let pairs = std::mem::take(pairs);
-            let mut table = DenseTable::with_capacity(pairs.len() + 1, seed);
-            for (f, v) in pairs {
-                table.insert_new(f, v);
+        if let Repr::Listpack(p) = &self.repr {
+            let mut table = DenseTable::with_capacity(p.count + 1, seed);
+            for (f, v) in p.iter() {
+                table.insert_new(f.into(), v.into());
             }
-            self.repr = Repr::Table(table);
+            self.repr = Repr::Table(Box::new(table));
         }
     }
 
@@ -297,21 +510,12 @@ impl HashValue {
     /// before the insert, too many entries after it); a conversion keys the table's hasher with `seed`
     /// (the caller draws it from the server's generator). Returns true when the field is new.
     pub fn set(&mut self, field: &[u8], value: &[u8], limits: HashLimits, seed: u64) -> bool {
-        if matches!(self.repr, Repr::Listpack(_)) && (field.len() > limits.max_value || value.len() > limits.max_value)
-        {
+        let max = limits.max_value.min(MAX_PACKED_STRING);
+        if matches!(self.repr, Repr::Listpack(_)) && (field.len() > max || value.len() > max) {
             self.convert(seed);
         }
         let added = match &mut self.repr {
-            Repr::Listpack(pairs) => match pairs.iter_mut().find(|(f, _)| &**f == field) {
-                Some((_, v)) => {
-                    *v = value.into();
-                    false
-                }
-                None => {
-                    pairs.push((field.into(), value.into()));
-                    true
-                }
-            },
+            Repr::Listpack(p) => p.set(field, value),
             Repr::Table(t) => match t.get_mut(field) {
                 Some(v) => {
                     *v = value.into();
@@ -323,7 +527,7 @@ impl HashValue {
                 }
             },
         };
-        if matches!(&self.repr, Repr::Listpack(p) if p.len() > limits.max_entries) {
+        if matches!(&self.repr, Repr::Listpack(p) if p.count > limits.max_entries) {
             self.convert(seed);
         }
         added
@@ -332,13 +536,7 @@ impl HashValue {
     /// Removes `field`; true when it existed.
     pub fn remove(&mut self, field: &[u8]) -> bool {
         match &mut self.repr {
-            Repr::Listpack(pairs) => match pairs.iter().position(|(f, _)| &**f == field) {
-                Some(i) => {
-                    pairs.remove(i);
-                    true
-                }
-                None => false,
-            },
+            Repr::Listpack(p) => p.remove(field),
             Repr::Table(t) => t.remove(field).is_some(),
         }
     }
@@ -347,8 +545,8 @@ impl HashValue {
     /// to `count` entries (see [`DenseTable::scan`]).
     pub fn scan<'a>(&'a self, cursor: u64, count: usize, mut visit: impl FnMut(&'a [u8], &'a [u8])) -> u64 {
         match &self.repr {
-            Repr::Listpack(pairs) => {
-                for (f, v) in pairs {
+            Repr::Listpack(p) => {
+                for (f, v) in p.iter() {
                     visit(f, v);
                 }
                 0
@@ -360,16 +558,7 @@ impl HashValue {
     /// Checks the encoding's invariants against `limits` (tests and fuzzers).
     pub fn check_invariants(&self, limits: HashLimits) {
         match &self.repr {
-            Repr::Listpack(pairs) => {
-                assert!(pairs.len() <= limits.max_entries, "listpack within the entry limit");
-                for (i, (f, v)) in pairs.iter().enumerate() {
-                    assert!(
-                        f.len() <= limits.max_value && v.len() <= limits.max_value,
-                        "listpack strings short"
-                    );
-                    assert!(pairs[..i].iter().all(|(g, _)| g != f), "listpack fields distinct");
-                }
-            }
+            Repr::Listpack(p) => p.check_invariants(limits),
             Repr::Table(t) => t.check_invariants(),
         }
     }
@@ -444,5 +633,111 @@ mod tests {
             assert_eq!(t.get(i.to_string().as_bytes()), Some(&i));
         }
         assert!(t.entries.capacity() < 100);
+    }
+
+    /// Limits wide enough to keep every string below in the packed encoding.
+    const WIDE: HashLimits = HashLimits {
+        max_entries: 128,
+        max_value: 1 << 20,
+    };
+
+    /// Bytes `0, 1, 2...` (wrapping), `len` of them: binary data including NUL and 0xff.
+    fn bytes(len: usize, salt: u8) -> Vec<u8> {
+        (0..len).map(|i| (i as u8).wrapping_add(salt)).collect()
+    }
+
+    #[test]
+    fn packed_headers_at_their_boundaries() {
+        let lens = [0usize, 1, 63, 64, 65, 16383, 16384, 16385, 70000];
+        for (k, &len) in lens.iter().enumerate() {
+            let (_, n) = header(len);
+            let expect = if len < 64 {
+                1
+            } else if len < 16384 {
+                2
+            } else {
+                5
+            };
+            assert_eq!(n, expect, "header size for {len}");
+            let mut buf = vec![0xee];
+            push_string(&mut buf, &bytes(len, k as u8));
+            let (s, end) = read_string(&buf, 1);
+            assert_eq!(s, &bytes(len, k as u8)[..]);
+            assert_eq!(end, buf.len());
+        }
+        let mut h = HashValue::new();
+        for (k, &len) in lens.iter().enumerate() {
+            assert!(h.set(&bytes(len, k as u8), &bytes(lens[lens.len() - 1 - k], 3), WIDE, 7));
+        }
+        assert_eq!(h.encoding_name(), "listpack");
+        h.check_invariants(WIDE);
+        for (k, &len) in lens.iter().enumerate() {
+            assert_eq!(
+                h.get(&bytes(len, k as u8)),
+                Some(&bytes(lens[lens.len() - 1 - k], 3)[..])
+            );
+        }
+        let order: Vec<Vec<u8>> = h.iter().map(|(f, _)| f.to_vec()).collect();
+        let expect: Vec<Vec<u8>> = lens.iter().enumerate().map(|(k, &l)| bytes(l, k as u8)).collect();
+        assert_eq!(order, expect, "insertion order kept");
+    }
+
+    #[test]
+    fn packed_remove_in_the_middle_and_replace() {
+        let mut h = HashValue::new();
+        for i in 0..10u8 {
+            h.set(&[b'f', i, 0, 0xff], &bytes(i as usize * 10, i), WIDE, 7);
+        }
+        assert!(h.remove(&[b'f', 4, 0, 0xff]));
+        assert!(!h.remove(&[b'f', 4, 0, 0xff]));
+        assert!(!h.remove(b"f"));
+        assert_eq!(h.len(), 9);
+        // Longer (crossing the 1-byte header), shorter, same length, empty.
+        assert!(!h.set(&[b'f', 2, 0, 0xff], &bytes(300, 1), WIDE, 7));
+        assert!(!h.set(&[b'f', 8, 0, 0xff], b"x", WIDE, 7));
+        assert!(!h.set(&[b'f', 5, 0, 0xff], &bytes(50, 9), WIDE, 7));
+        assert!(!h.set(&[b'f', 0, 0, 0xff], b"", WIDE, 7));
+        h.check_invariants(WIDE);
+        let got: Vec<(Vec<u8>, Vec<u8>)> = h.iter().map(|(f, v)| (f.to_vec(), v.to_vec())).collect();
+        let mut want = Vec::new();
+        for i in (0..10u8).filter(|&i| i != 4) {
+            let v = match i {
+                0 => Vec::new(),
+                2 => bytes(300, 1),
+                5 => bytes(50, 9),
+                8 => b"x".to_vec(),
+                _ => bytes(i as usize * 10, i),
+            };
+            want.push((vec![b'f', i, 0, 0xff], v));
+        }
+        assert_eq!(got, want);
+        for (i, (f, v)) in want.iter().enumerate() {
+            assert_eq!(h.at(i), (&f[..], &v[..]));
+        }
+        // Removing the first and the last entries too.
+        assert!(h.remove(&[b'f', 0, 0, 0xff]));
+        assert!(h.remove(&[b'f', 9, 0, 0xff]));
+        h.check_invariants(WIDE);
+        assert_eq!(h.len(), 7);
+        assert_eq!(h.iter().count(), 7);
+    }
+
+    #[test]
+    fn packed_heap_size_is_exact_fit() {
+        let mut h = HashValue::new();
+        let mut payload = 0;
+        for i in 0..10u32 {
+            let (f, v) = (format!("f{i:07}"), format!("v{i:07}"));
+            payload += f.len() + v.len();
+            h.set(f.as_bytes(), v.as_bytes(), WIDE, 7);
+        }
+        // Two 1-byte headers per pair and no growth slack: 180 bytes for what took 10 pairs of boxes.
+        assert_eq!(h.heap_size(), payload + 2 * 10);
+        h.remove(b"f0000003");
+        assert_eq!(h.heap_size(), payload - 16 + 2 * 9);
+        h.set(b"f0000001", b"longer value", WIDE, 7);
+        assert_eq!(h.heap_size(), payload - 16 + 2 * 9 + 4);
+        // The value itself (boxed in `Value`) is no larger than the buffer's handle and count.
+        assert_eq!(std::mem::size_of::<HashValue>(), 32);
     }
 }
