@@ -50,6 +50,23 @@ pub fn compress(input: &[u8], limit: usize) -> Option<Vec<u8>> {
     })
 }
 
+/// Appends one literal byte at `op`, closing the literal run (its length byte sits before it) once it
+/// holds [`MAX_LIT`] bytes. `None` when the output would pass `limit`.
+fn push_literal(out: &mut [u8], op: &mut usize, lit: &mut usize, byte: u8, limit: usize) -> Option<()> {
+    if *op >= limit {
+        return None;
+    }
+    *lit += 1;
+    out[*op] = byte;
+    *op += 1;
+    if *lit == MAX_LIT {
+        out[*op - *lit - 1] = (*lit - 1) as u8;
+        *lit = 0;
+        *op += 1;
+    }
+    Some(())
+}
+
 /// [`compress`] with the match finder's table: `slots[h]` is `(generation, position + 1)`.
 fn compress_with(input: &[u8], limit: usize, generation: u32, slots: &mut [(u32, u32)]) -> Option<Vec<u8>> {
     let n = input.len();
@@ -128,18 +145,8 @@ fn compress_with(input: &[u8], limit: usize, generation: u32, slots: &mut [(u32,
                 }
             }
             _ => {
-                if op >= limit {
-                    return None;
-                }
-                lit += 1;
-                out[op] = input[ip];
-                op += 1;
+                push_literal(&mut out, &mut op, &mut lit, input[ip], limit)?;
                 ip += 1;
-                if lit == MAX_LIT {
-                    out[op - lit - 1] = (lit - 1) as u8;
-                    lit = 0;
-                    op += 1;
-                }
             }
         }
     }
@@ -148,18 +155,8 @@ fn compress_with(input: &[u8], limit: usize, generation: u32, slots: &mut [(u32,
     }
     while ip < n {
         // Room for the tail was checked above except for run headers, which the reference's bound covers.
-        if op >= limit {
-            return None;
-        }
-        lit += 1;
-        out[op] = input[ip];
-        op += 1;
+        push_literal(&mut out, &mut op, &mut lit, input[ip], limit)?;
         ip += 1;
-        if lit == MAX_LIT {
-            out[op - lit - 1] = (lit - 1) as u8;
-            lit = 0;
-            op += 1;
-        }
     }
     if op > limit {
         return None;
