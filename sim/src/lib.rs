@@ -174,7 +174,18 @@ impl Shared {
 /// deployment reached over a network without authentication. Snapshots are off: these workloads check
 /// the in-memory state, and the server's storage here is the real file system.
 async fn serve() {
-    let args: Vec<String> = [
+    let config = server_config(&[]);
+    let bound = keel_net::Bound::bind(config, None)
+        .await
+        .expect("the simulated server binds its port");
+    bound.run().await;
+}
+
+/// The simulated server's configuration: port 6379 on every address, a fast cron, protected mode off
+/// (clients are on other simulated hosts and no password is set), snapshots off, then `extra` options
+/// (`--name value ...`), parsed exactly as `keel-server` parses its command line.
+pub fn server_config(extra: &[&str]) -> keel_core::Config {
+    let base = [
         "--port",
         "6379",
         "--bind",
@@ -185,15 +196,10 @@ async fn serve() {
         "no",
         "--save",
         "",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
+    ];
+    let args: Vec<String> = base.iter().chain(extra).map(|s| s.to_string()).collect();
     let (config, _) = keel_net::config_file::load(&args).expect("the simulated server's configuration is valid");
-    let bound = keel_net::Bound::bind(config, None)
-        .await
-        .expect("the simulated server binds its port");
-    bound.run().await;
+    config
 }
 
 /// Runs one simulated scenario in the current madsim runtime and checks its history.

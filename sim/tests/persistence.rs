@@ -199,30 +199,9 @@ async fn run(policy: &'static str, test: &str) {
         .init(move || {
             let disk = node_disk.clone();
             async move {
-                let args: Vec<String> = [
-                    "--port",
-                    "6379",
-                    "--bind",
-                    "0.0.0.0",
-                    "--hz",
-                    "50",
-                    "--dir",
-                    "/data",
-                    "--appendonly",
-                    "yes",
-                    "--appendfsync",
-                    policy,
-                    // The client runs on another simulated host and no password is set.
-                    "--protected-mode",
-                    "no",
-                    // Only the append-only file is under test.
-                    "--save",
-                    "",
-                ]
-                .iter()
-                .map(|s| s.to_string())
-                .collect();
-                let (config, _) = keel_net::config_file::load(&args).expect("valid configuration");
+                // Only the append-only file is under test (server_config turns snapshots off).
+                let config =
+                    keel_sim::server_config(&["--dir", "/data", "--appendonly", "yes", "--appendfsync", policy]);
                 let bound = keel_net::Bound::bind(config, None)
                     .await
                     .expect("bind")
