@@ -989,6 +989,10 @@ fn client_that_never_reads_is_disconnected_at_its_soft_output_limit() {
     // 2000 replies of 100 KiB (200 MiB) requested, none read: the kernel's socket buffers fill, the
     // pending replies stay above 256 KiB for over a second, and the server drops the client.
     let mut sink = server.endpoint.connect().unwrap();
+    // The sink must be registered before the wait below, or that wait would pass at once while the
+    // server had yet to accept it, and the test would then read every reply and never see a close.
+    assert_eq!(command(&mut *sink, "PING"), "+PONG\\r\\n");
+    wait_for_clients(&mut admin, 2);
     sink.write_all(&b"GET big\r\n".repeat(2000)).unwrap();
     wait_for_clients(&mut admin, 1);
     let peak = monitor.finish();
