@@ -19,10 +19,14 @@ use std::time::Duration;
 
 use bytes::BytesMut;
 use keel_core::{CommandBatch, ConnInfo, Flow, Parser};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::sync::{watch, Notify};
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker};
 
-use crate::server::{now_us, Shared};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::time::Instant;
+
+use crate::server::{now_us, KillSwitch, Shared};
 
 /// Reads are made with at least this much free buffer space.
 const READ_CHUNK: usize = 16 * 1024;
@@ -78,22 +82,50 @@ where
         let _ = stream.shutdown().await;
         return;
     };
-    let killed = shared.register_kill(handle.id);
+    let kill = shared.register_kill(handle.id);
     let unblocked = shared.register_unblock(handle.id);
     // Set while the client waits in a blocking command (BLPOP...): none of its commands run meanwhile.
     let mut blocked = false;
     // Set when commands that arrived while blocked wait in `buf`: they run before the next read.
     let mut pending_input = false;
     let mut stop = shared.shutdown_signal();
+    // Ends when the client is killed or the server shuts down. Made once per connection: a wake-up
+    // future made per request registered and dropped a waiter every time. Once it ended the connection
+    // ends, so it is never polled again.
+    let wake = async {
+        tokio::select! {
+            _ = kill.notify.notified() => {}
+            _ = stop.changed() => {}
+        }
+    };
+    tokio::pin!(wake);
+    let mut cancel = Cancel {
+        shared: &shared,
+        kill: &kill,
+        wake,
+        registered: None,
+    };
+    let mut cancel = Pin::new(&mut cancel);
+    // The idle `timeout`, armed lazily: the timer is set once and only moved when it fires early (the
+    // client was active meanwhile) or the setting changed, not once per request.
+    let idle = tokio::time::sleep(NO_IDLE_LIMIT);
+    tokio::pin!(idle);
+    // The `timeout` (seconds) the idle timer was last set for, and when the current wait for input began.
+    let mut idle_armed_s: u64 = 0;
+    let mut idle_since = Instant::now();
     let mut parser = Parser::new(shared.settings.limits());
     let mut buf = BytesMut::with_capacity(READ_CHUNK);
     let mut batch = CommandBatch::new();
     let mut out: Vec<u8> = Vec::with_capacity(READ_CHUNK);
     let mut unaccounted_input: u64 = 0;
     // When the client's pending output went above the soft limit (reset when it drops back).
-    let mut soft_since: Option<tokio::time::Instant> = None;
+    let mut soft_since: Option<Instant> = None;
 
     loop {
+        // Flags, not only wake-ups: a client whose reads and writes never wait still stops here.
+        if kill.is_killed() || shared.stopping() {
+            break;
+        }
         if buf.capacity() - buf.len() < READ_CHUNK / 4 {
             // Doubling keeps a large argument arriving in small pieces linear in its size.
             buf.reserve(READ_CHUNK.max(buf.len()));
@@ -112,8 +144,7 @@ where
                 },
                 _ = unblocked.notified() => resume = true,
                 _ = tokio::time::sleep(wait) => resume = true,
-                _ = killed.notified() => break,
-                _ = stop.changed() => break,
+                _ = &mut cancel => break,
             }
             if buf.len() as u64 > shared.settings.query_buffer_limit.load(Ordering::Relaxed) {
                 tracing::warn!(
@@ -143,8 +174,7 @@ where
             if !out.is_empty() {
                 let mut w = Writer {
                     shared: &shared,
-                    killed: &killed,
-                    stop: &mut stop,
+                    cancel: cancel.as_mut(),
                     client: handle.id,
                     soft_since: &mut soft_since,
                 };
@@ -160,24 +190,39 @@ where
             continue;
         }
         let timeout_s = shared.settings.timeout_s.load(Ordering::Relaxed);
-        let idle_limit = if timeout_s == 0 {
-            NO_IDLE_LIMIT
-        } else {
-            Duration::from_secs(timeout_s)
-        };
         let read = if std::mem::take(&mut pending_input) {
             // Commands that arrived while the client was blocked run without waiting for a read.
             None
         } else {
-            Some(tokio::select! {
-                r = stream.read_buf(&mut buf) => r,
-                _ = killed.notified() => break,
-                _ = stop.changed() => break,
-                _ = tokio::time::sleep(idle_limit) => {
-                    tracing::debug!(client = handle.id, "closing idle client");
-                    break;
+            if timeout_s != 0 {
+                idle_since = Instant::now();
+                if timeout_s != idle_armed_s {
+                    idle.as_mut().reset(idle_deadline(idle_since, timeout_s));
+                    idle_armed_s = timeout_s;
                 }
-            })
+            }
+            // Biased, the read first: when input is there, nothing else is polled (the loop's top checks
+            // the kill and shutdown flags instead).
+            let read = loop {
+                tokio::select! {
+                    biased;
+                    r = stream.read_buf(&mut buf) => break Some(r),
+                    _ = &mut cancel => break None,
+                    _ = &mut idle, if timeout_s != 0 => {
+                        let deadline = idle_deadline(idle_since, timeout_s);
+                        if Instant::now() >= deadline {
+                            tracing::debug!(client = handle.id, "closing idle client");
+                            break None;
+                        }
+                        // It was set during an earlier wait: the client was active since.
+                        idle.as_mut().reset(deadline);
+                    }
+                }
+            };
+            match read {
+                Some(r) => Some(r),
+                None => break,
+            }
         };
         match read {
             None => {}
@@ -234,8 +279,15 @@ where
                     }
                     #[cfg(not(madsim))]
                     if !sleep.is_zero() {
-                        // DEBUG SLEEP stalls the whole server, as the reference server's single thread does.
-                        tokio::task::block_in_place(|| std::thread::sleep(sleep));
+                        // DEBUG SLEEP stalls the whole server, as the reference server's single thread does
+                        // (on the single-threaded runtime this thread is the whole server already).
+                        let multi_thread = tokio::runtime::Handle::current().runtime_flavor()
+                            == tokio::runtime::RuntimeFlavor::MultiThread;
+                        if multi_thread {
+                            tokio::task::block_in_place(|| std::thread::sleep(sleep));
+                        } else {
+                            std::thread::sleep(sleep);
+                        }
                     }
                     sleep
                 };
@@ -250,8 +302,7 @@ where
                     // reaches them (with no limits: written in full).
                     let mut w = Writer {
                         shared: &shared,
-                        killed: &killed,
-                        stop: &mut stop,
+                        cancel: cancel.as_mut(),
                         client: handle.id,
                         soft_since: &mut soft_since,
                     };
@@ -275,8 +326,7 @@ where
         if !out.is_empty() {
             let mut w = Writer {
                 shared: &shared,
-                killed: &killed,
-                stop: &mut stop,
+                cancel: cancel.as_mut(),
                 client: handle.id,
                 soft_since: &mut soft_since,
             };
@@ -300,6 +350,44 @@ where
     shared.connections.fetch_sub(1, Ordering::SeqCst);
 }
 
+/// A connection's wait for being killed or for shutdown, cheap to poll again and again (it is polled
+/// each time a read or write waits). The first poll registers the waiters (`wake`); later polls by the
+/// same task only read the two flags, which are always set before those waiters are woken.
+struct Cancel<'a, F> {
+    shared: &'a Shared,
+    kill: &'a KillSwitch,
+    wake: Pin<&'a mut F>,
+    /// The waker `wake` was last polled with: while the task's waker stays the same, it is registered.
+    registered: Option<Waker>,
+}
+
+impl<F: Future<Output = ()>> Future for Cancel<'_, F> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        if this.kill.is_killed() || this.shared.stopping() {
+            return Poll::Ready(());
+        }
+        if this.registered.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+            return Poll::Pending;
+        }
+        match this.wake.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(()),
+            Poll::Pending => {
+                this.registered = Some(cx.waker().clone());
+                Poll::Pending
+            }
+        }
+    }
+}
+
+/// When a client waiting for input since `since` has been idle for `timeout_s` seconds.
+/// Timeouts are capped at ten years, so the deadline cannot overflow a clock (the simulator's either).
+fn idle_deadline(since: Instant, timeout_s: u64) -> Instant {
+    since + Duration::from_secs(timeout_s.min(10 * 365 * 86_400))
+}
+
 /// How many reply bytes a batch slice may gather before they are written, and how many may stay
 /// unwritten when the next slice runs: [`OUTPUT_SLICE`] and none without limits; with limits, just past
 /// the larger one and that limit, so a client that does not read reaches it (see the module comment).
@@ -315,16 +403,16 @@ fn output_slice(shared: &Shared) -> (usize, usize) {
 }
 
 /// Writes a connection's replies, enforcing its output buffer limits.
-struct Writer<'a> {
+struct Writer<'a, C> {
     shared: &'a Shared,
-    killed: &'a Notify,
-    stop: &'a mut watch::Receiver<bool>,
+    /// The connection's kill-or-shutdown future (see `serve`).
+    cancel: Pin<&'a mut C>,
     client: keel_core::ClientId,
     /// When pending output went above the soft limit; kept across calls while it stays above.
-    soft_since: &'a mut Option<tokio::time::Instant>,
+    soft_since: &'a mut Option<Instant>,
 }
 
-impl Writer<'_> {
+impl<C: Future<Output = ()>> Writer<'_, C> {
     /// Writes `out` until at most `keep` bytes of it are left (removing what was written), flushing
     /// when all of it went out (free on a plain socket; TLS and the simulator's TCP send on flush).
     /// While the client does not read, pending bytes above the hard limit end the connection at once,
@@ -368,15 +456,15 @@ impl Writer<'_> {
             }
             // How long the client may still stay above the soft limit.
             let soft_wait = if soft > 0 && pending > soft {
-                let since = *self.soft_since.get_or_insert_with(tokio::time::Instant::now);
+                let since = *self.soft_since.get_or_insert_with(Instant::now);
                 let allowed = Duration::from_secs(settings.output_soft_seconds.load(Ordering::Relaxed));
                 match allowed.checked_sub(since.elapsed()) {
-                    Some(left) => left,
+                    Some(left) => Some(left),
                     None => return Err(over_limit()),
                 }
             } else {
                 *self.soft_since = None;
-                NO_IDLE_LIMIT
+                None
             };
             if pending == 0 {
                 // Biased: a kill or shutdown only cuts a write short that cannot proceed, so the
@@ -384,22 +472,27 @@ impl Writer<'_> {
                 return tokio::select! {
                     biased;
                     r = stream.flush() => r.map_err(|_| WriteEnd::Gone),
-                    _ = self.killed.notified() => Err(WriteEnd::Gone),
-                    _ = self.stop.changed() => Err(WriteEnd::Gone),
+                    _ = self.cancel.as_mut() => Err(WriteEnd::Gone),
                 };
             }
             if pending <= keep as u64 {
                 return Ok(());
             }
+            // A timer only while above the soft limit; made only if the write has to wait.
+            let soft_timer = async {
+                match soft_wait {
+                    Some(left) => tokio::time::sleep(left).await,
+                    None => std::future::pending().await,
+                }
+            };
             tokio::select! {
                 biased;
                 r = stream.write(&out[*written..]) => match r {
                     Ok(0) | Err(_) => return Err(WriteEnd::Gone),
                     Ok(n) => *written += n,
                 },
-                _ = tokio::time::sleep(soft_wait) => return Err(over_limit()),
-                _ = self.killed.notified() => return Err(WriteEnd::Gone),
-                _ = self.stop.changed() => return Err(WriteEnd::Gone),
+                _ = soft_timer => return Err(over_limit()),
+                _ = self.cancel.as_mut() => return Err(WriteEnd::Gone),
             }
         }
     }

@@ -43,11 +43,18 @@ fn main() -> std::process::ExitCode {
         }
     };
     let threads = config.get_i64("io-threads").max(1) as usize;
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(threads)
-        .enable_all()
-        .build()
-    {
+    // One thread: the current-thread scheduler runs every task on this thread, so a request costs no
+    // hand-off between a worker and the I/O driver and no cross-thread wake-up. More threads: the
+    // multi-threaded scheduler with that many workers.
+    let built = if threads == 1 {
+        tokio::runtime::Builder::new_current_thread().enable_all().build()
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(threads)
+            .enable_all()
+            .build()
+    };
+    let runtime = match built {
         Ok(r) => r,
         Err(e) => {
             eprintln!("cannot start the runtime: {e}");

@@ -97,19 +97,22 @@ async fn write_snapshot(shared: &Shared, id: u64, path: &std::path::Path) -> io:
         // Let connections take the lock between chunks.
         tokio::task::yield_now().await;
     }
-    commit(writer)?;
+    commit(writer).await?;
     Ok(true)
 }
 
-/// Makes the file durable and puts it in place (blocking: fsyncs).
+/// Makes the file durable and puts it in place. The fsync blocks, so it runs on the runtime's blocking
+/// pool: clients are still served meanwhile, also on the single-threaded runtime.
 #[cfg(not(madsim))]
-fn commit(writer: AtomicWriter) -> io::Result<()> {
-    tokio::task::block_in_place(|| writer.commit())
+async fn commit(writer: AtomicWriter) -> io::Result<()> {
+    tokio::task::spawn_blocking(move || writer.commit())
+        .await
+        .map_err(io::Error::other)?
 }
 
-/// The simulator's storage is in memory and has no `block_in_place`.
+/// The simulator's storage is in memory and has no blocking pool.
 #[cfg(madsim)]
-fn commit(writer: AtomicWriter) -> io::Result<()> {
+async fn commit(writer: AtomicWriter) -> io::Result<()> {
     writer.commit()
 }
 

@@ -73,11 +73,33 @@ impl LiveSettings {
     }
 }
 
+/// How a connection learns that another client killed it: the flag is read between batches (a client
+/// that keeps its socket busy never waits), the notification wakes it while it waits.
+#[derive(Debug, Default)]
+pub struct KillSwitch {
+    killed: AtomicBool,
+    /// Keeps a permit when the connection is not waiting, so the kill is not lost.
+    pub notify: Notify,
+}
+
+impl KillSwitch {
+    /// Marks the connection killed and wakes it.
+    pub fn kill(&self) {
+        self.killed.store(true, Ordering::SeqCst);
+        self.notify.notify_one();
+    }
+
+    /// True once [`KillSwitch::kill`] was called.
+    pub fn is_killed(&self) -> bool {
+        self.killed.load(Ordering::Acquire)
+    }
+}
+
 /// State shared by every task of one server.
 pub struct Shared {
     core: Mutex<Server>,
-    /// Wake-ups for connections killed by another client.
-    kills: Mutex<HashMap<ClientId, Arc<Notify>>>,
+    /// How connections killed by another client learn of it.
+    kills: Mutex<HashMap<ClientId, Arc<KillSwitch>>>,
     /// Wake-ups for blocked connections that were served, timed out or unblocked by another client.
     unblocks: Mutex<HashMap<ClientId, Arc<Notify>>>,
     pub settings: LiveSettings,
@@ -91,6 +113,8 @@ pub struct Shared {
     tls_generation: watch::Sender<u64>,
     /// Set to true once shutdown begins.
     shutdown: watch::Sender<bool>,
+    /// The same as `shutdown`, as a flag connections check between batches without registering a waiter.
+    stopping: AtomicBool,
     /// Wakes clients waiting on a CLIENT PAUSE.
     pub unpaused: Notify,
     /// Set when a CLIENT PAUSE may be in force, so connections only consult the core when it is.
@@ -147,9 +171,9 @@ impl Shared {
         self.storage.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
-    /// Registers a connection's kill notifier.
-    pub fn register_kill(&self, id: ClientId) -> Arc<Notify> {
-        let n = Arc::new(Notify::new());
+    /// Registers a connection's kill switch.
+    pub fn register_kill(&self, id: ClientId) -> Arc<KillSwitch> {
+        let n = Arc::new(KillSwitch::default());
         self.kills
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -157,7 +181,7 @@ impl Shared {
         n
     }
 
-    /// Forgets a connection's kill notifier.
+    /// Forgets a connection's kill switch.
     pub fn unregister_kill(&self, id: ClientId) {
         self.kills.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
     }
@@ -233,7 +257,13 @@ impl Shared {
 
     /// Starts shutting down.
     pub fn begin_shutdown(&self) {
+        self.stopping.store(true, Ordering::SeqCst);
         self.shutdown.send_replace(true);
+    }
+
+    /// True once shutdown began (see [`Shared::shutdown_signal`] for waiting on it).
+    pub fn stopping(&self) -> bool {
+        self.stopping.load(Ordering::Acquire)
     }
 
     /// Records finished file work and wakes the client waiting for it.
@@ -286,8 +316,8 @@ impl Shared {
         for effect in effects {
             match effect {
                 Effect::KillClient(id) => {
-                    if let Some(n) = self.kills.lock().unwrap_or_else(|p| p.into_inner()).get(&id) {
-                        n.notify_one();
+                    if let Some(k) = self.kills.lock().unwrap_or_else(|p| p.into_inner()).get(&id) {
+                        k.kill();
                     }
                 }
                 Effect::Shutdown { save } => {
@@ -484,6 +514,7 @@ impl Bound {
                 Shared {
                     core: Mutex::new(core),
                     kills: Mutex::new(HashMap::new()),
+                    stopping: AtomicBool::new(false),
                     unblocks: Mutex::new(HashMap::new()),
                     settings,
                     connections: AtomicUsize::new(0),

@@ -812,6 +812,62 @@ fn timeout_closes_idle_clients_only() {
     assert_eq!(show(&read_line(&mut busy)), "+PONG\\r\\n");
 }
 
+#[test]
+fn timeout_set_at_run_time_applies_from_a_clients_next_request() {
+    let server = ServerProcess::start(&[]);
+    let mut client = server.endpoint.connect().expect("connect");
+    assert_eq!(command(&mut client, "PING"), "+PONG\\r\\n");
+    let mut admin = server.endpoint.connect().expect("connect");
+    assert_eq!(command(&mut admin, "CONFIG SET timeout 1"), "+OK\\r\\n");
+    // The connection waited without a limit until now; its next wait for input has one.
+    assert_eq!(command(&mut client, "PING"), "+PONG\\r\\n");
+    let idle_since = Instant::now();
+    let (reply, closed) = read_until_closed(&mut client);
+    assert!(closed, "idle client still open after {:?}", idle_since.elapsed());
+    assert_eq!(show(&reply), "", "an idle client is closed without a reply");
+    assert!(idle_since.elapsed() >= Duration::from_millis(900));
+    server.assert_alive();
+}
+
+#[test]
+fn one_thread_server_sleeps_and_kills_clients() {
+    // One thread is the default; said explicitly because this test is about that runtime.
+    let server = ServerProcess::start(&["--threads", "1", "--enable-debug-command", "yes"]);
+    let mut sleeper = server.endpoint.connect().expect("connect");
+    assert_eq!(command(&mut sleeper, "DEBUG SLEEP 0.1"), "+OK\\r\\n");
+    server.assert_alive();
+
+    let mut victim = server.endpoint.connect().expect("connect");
+    let id = command(&mut victim, "CLIENT ID");
+    let id = id.trim_start_matches(':').trim_end_matches("\\r\\n");
+    assert_eq!(command(&mut sleeper, &format!("CLIENT KILL ID {id}")), ":1\\r\\n");
+    let (reply, closed) = read_until_closed(&mut victim);
+    assert!(closed, "a killed client stays open");
+    assert_eq!(show(&reply), "");
+
+    // A client that keeps sending is killed too (its reads find input waiting).
+    let mut flooder = server.endpoint.connect().expect("connect");
+    let id = command(&mut flooder, "CLIENT ID");
+    let id = id.trim_start_matches(':').trim_end_matches("\\r\\n").to_string();
+    let burst = b"PING\r\n".repeat(256);
+    let mut sink = vec![0u8; 64 * 1024];
+    let mut admin = server.endpoint.connect().expect("connect");
+    flooder.write_all(&burst).unwrap();
+    assert_eq!(command(&mut admin, &format!("CLIENT KILL ID {id}")), ":1\\r\\n");
+    // Whatever was answered before the kill may still arrive; then the connection ends.
+    let deadline = Instant::now() + READ_TIMEOUT;
+    loop {
+        match flooder.read(&mut sink) {
+            Ok(0) | Err(_) => break,
+            Ok(_) => {
+                let _ = flooder.write_all(&burst);
+            }
+        }
+        assert!(Instant::now() < deadline, "a killed busy client stays open");
+    }
+    server.assert_alive();
+}
+
 /// Sends one inline command on `stream` and returns the reply line.
 fn command(stream: &mut dyn Stream, line: &str) -> String {
     stream.write_all(format!("{line}\r\n").as_bytes()).unwrap();
