@@ -1,7 +1,7 @@
 //! The running server: listeners, the shared core, the cron timer and shutdown.
 //!
-//! Owns the tokio side of keel. One `keel_core::Server` lives behind a mutex; connection tasks on the
-//! multi-threaded runtime read and parse requests in parallel, then take the lock once per batch of
+//! Owns the tokio side of keel. One `keel_core::Server` lives behind a mutex; connection tasks (on one
+//! thread, or in parallel with `--threads N`) read and parse requests, then take the lock once per batch of
 //! pipelined commands to execute them, and write all the batch's replies with one write. Everything that
 //! needs a clock, a socket or OS randomness happens here and is handed to core as input.
 
