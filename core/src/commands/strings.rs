@@ -184,7 +184,8 @@ fn set_generic(
         read_string(ctx, &key)?;
     }
     let now = ctx.now_ms;
-    let found = ctx.db().contains(&key, now);
+    // A plain SET needs no existence check: storing expires a stale old value the same way.
+    let found = opts.condition != Condition::Always && ctx.db().contains(&key, now);
     if (opts.condition == Condition::IfAbsent && found) || (opts.condition == Condition::IfPresent && !found) {
         if opts.get {
             reply_value(ctx, &key)?;
