@@ -293,6 +293,15 @@ impl Registry {
 
     /// The entry for a command name, case-insensitively.
     pub fn get(&self, name: &[u8]) -> Option<&Entry> {
+        if name.len() > SHORT_NAME {
+            return self.get_long(name);
+        }
+        self.commands.get(&NameRef::lowered(name, &mut Vec::new()))
+    }
+
+    /// [`Registry::get`] for names too long to pack (only renamed commands have such names).
+    #[cold]
+    fn get_long(&self, name: &[u8]) -> Option<&Entry> {
         let mut scratch = Vec::new();
         self.commands.get(&NameRef::lowered(name, &mut scratch))
     }

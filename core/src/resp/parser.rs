@@ -340,6 +340,14 @@ impl Parser {
 /// unchecked as the incremental parser does. Returns the number and the offset after the header, or
 /// `None` for anything else, including a header not fully arrived.
 fn header_number(data: &[u8], at: usize) -> Option<(u64, usize)> {
+    // One or two digits, what nearly every count and argument length is, without the loop.
+    match data.get(at..at.saturating_add(4)) {
+        Some(&[d, b'\r', _, _]) if d.is_ascii_digit() => return Some((u64::from(d - b'0'), at + 3)),
+        Some(&[t, d, b'\r', _]) if (b'1'..=b'9').contains(&t) && d.is_ascii_digit() => {
+            return Some((u64::from(t - b'0') * 10 + u64::from(d - b'0'), at + 4));
+        }
+        _ => {}
+    }
     let end = data.len().min(at.saturating_add(19));
     let mut i = at;
     let mut n: u64 = 0;
@@ -589,6 +597,9 @@ mod tests {
             b"*-1\r\n*1\r\n$4\r\nPING\r\n",
             b"*1\r\n$536870913\r\n",
             b"*1\r\n$99999999999999999999\r\n",
+            b"*1\r\n$10\r\n0123456789\r\n*1\r\n$00\r\n\r\n",
+            b"*1\r\n$09\r\n012345678\r\n",
+            b"*2\r\n$3\r\nGET\r\n$100\r\n0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789\r\n",
         ];
         for input in inputs {
             let whole = parse_all(input);
