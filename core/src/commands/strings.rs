@@ -70,7 +70,8 @@ fn store(ctx: &mut Ctx<'_>, key: &[u8], value: StringValue, keep_ttl: bool) {
 
 /// GET key
 fn get(ctx: &mut Ctx<'_>) -> CmdResult {
-    let key = ctx.argv[1].clone();
+    let argv = ctx.argv;
+    let key = &argv[1];
     reply_value(ctx, &key)
 }
 
@@ -178,7 +179,9 @@ fn set_generic(
         ExpireKind::Relative(_) | ExpireKind::Absolute(_) => Some(expire_at(ctx, opts.expire, opts.expire_arg, cmd)?),
         _ => None,
     };
-    let key = ctx.argv[1].clone();
+    // The arguments outlive the context's borrows: no reference-count update for the key.
+    let argv = ctx.argv;
+    let key = &argv[1];
     if opts.get {
         // The old value must be a string even if the SET itself is then skipped.
         read_string(ctx, &key)?;
@@ -421,7 +424,9 @@ fn strlen(ctx: &mut Ctx<'_>) -> CmdResult {
 
 /// Adds `delta` to the integer at `key` (created as 0), replying with the new value.
 fn incr_by(ctx: &mut Ctx<'_>, delta: i64) -> CmdResult {
-    let key = ctx.argv[1].clone();
+    // The arguments outlive the context's borrows: no reference-count update for the key.
+    let argv = ctx.argv;
+    let key = &argv[1];
     let now = ctx.now_ms;
     let db = ctx.client.db;
     let current = match ctx.server.lookup_write(db, &key, now) {
@@ -467,7 +472,9 @@ fn decrby(ctx: &mut Ctx<'_>) -> CmdResult {
 /// INCRBYFLOAT key increment
 fn incrbyfloat(ctx: &mut Ctx<'_>) -> CmdResult {
     use crate::types::longdouble::{self, IncrError, Operand};
-    let key = ctx.argv[1].clone();
+    // The arguments outlive the context's borrows: no reference-count update for the key.
+    let argv = ctx.argv;
+    let key = &argv[1];
     let now = ctx.now_ms;
     let db = ctx.client.db;
     let current = match ctx.server.lookup_write(db, &key, now) {
