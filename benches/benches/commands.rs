@@ -22,9 +22,10 @@ fn bench_cmds(c: &mut Criterion, name: &str, server: &mut Server, client: Client
         })
     });
     // The replies of the last iteration must not be errors: a benchmark of an error path measures nothing.
+    // (Nothing ran when a name filter left this benchmark out.)
     let has_error = out.starts_with(b"-") || out.windows(3).any(|w| w == b"\r\n-");
     assert!(
-        !out.is_empty() && !has_error,
+        !has_error,
         "{name}: {}",
         String::from_utf8_lossy(&out)
     );
@@ -145,7 +146,7 @@ fn pipeline16(c: &mut Criterion) {
             BatchSize::SmallInput,
         )
     });
-    assert_eq!(batch.len(), 16);
+    assert!(batch.is_empty() || batch.len() == 16);
     assert!(!out.windows(3).any(|w| w == b"\r\n-") && !out.starts_with(b"-"));
 }
 
