@@ -309,6 +309,22 @@ impl ConfigError {
     }
 }
 
+/// Parameter names and aliases exactly as recorded → their index (the first one, as the scan finds).
+fn exact_names() -> &'static hashbrown::HashMap<&'static str, usize, crate::commands::NameHashBuilder> {
+    static NAMES: std::sync::OnceLock<hashbrown::HashMap<&'static str, usize, crate::commands::NameHashBuilder>> =
+        std::sync::OnceLock::new();
+    NAMES.get_or_init(|| {
+        let mut names = hashbrown::HashMap::default();
+        for (i, p) in PARAMS.iter().enumerate() {
+            names.entry(p.name).or_insert(i);
+            if let Some(a) = p.alias {
+                names.entry(a).or_insert(i);
+            }
+        }
+        names
+    })
+}
+
 /// The live configuration.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -356,6 +372,11 @@ pub fn parse_memory(text: &str) -> Option<i64> {
 impl Config {
     /// The index of the parameter called `name` (or by its alias), case-insensitive.
     pub fn lookup(name: &str) -> Option<usize> {
+        // Handlers read parameters by their exact names on hot paths (HSET reads two per call): a
+        // hash lookup first, the case-insensitive scan only for other spellings.
+        if let Some(&i) = exact_names().get(name) {
+            return Some(i);
+        }
         PARAMS
             .iter()
             .position(|p| p.name.eq_ignore_ascii_case(name) || p.alias.is_some_and(|a| a.eq_ignore_ascii_case(name)))

@@ -178,6 +178,9 @@ impl Equivalent<NameKey> for NameRef<'_> {
     }
 }
 
+/// Builds [`NameHasher`]s (for maps keyed by short names known at start-up).
+pub type NameHashBuilder = BuildHasherDefault<NameHasher>;
+
 /// A hasher for command names: multiply-rotate over 8-byte words (names are short, known at start-up
 /// or renamed by the operator, so flooding resistance is not needed, and this costs a few instructions
 /// per name instead of a keyed hash's setup and rounds).
