@@ -24,11 +24,7 @@ fn bench_cmds(c: &mut Criterion, name: &str, server: &mut Server, client: Client
     // The replies of the last iteration must not be errors: a benchmark of an error path measures nothing.
     // (Nothing ran when a name filter left this benchmark out.)
     let has_error = out.starts_with(b"-") || out.windows(3).any(|w| w == b"\r\n-");
-    assert!(
-        !has_error,
-        "{name}: {}",
-        String::from_utf8_lossy(&out)
-    );
+    assert!(!has_error, "{name}: {}", String::from_utf8_lossy(&out));
 }
 
 fn strings(c: &mut Criterion) {
