@@ -113,7 +113,8 @@ pub struct ClientHandle {
 /// Registry of connected clients, in slots that stay put while a client is connected.
 #[derive(Debug, Default)]
 pub struct Clients {
-    slots: Vec<Option<ClientState>>,
+    /// Boxed so that taking a client out for each command moves a pointer, not the whole state.
+    slots: Vec<Option<Box<ClientState>>>,
     free: Vec<usize>,
     by_id: HashMap<ClientId, usize>,
     next_id: ClientId,
@@ -126,7 +127,7 @@ impl Clients {
     pub fn add(&mut self, info: ConnInfo, now_ms: i64) -> ClientHandle {
         self.next_id += 1;
         let id = self.next_id;
-        let state = ClientState::new(id, info, now_ms);
+        let state = Box::new(ClientState::new(id, info, now_ms));
         let slot = match self.free.pop() {
             Some(s) => {
                 self.slots[s] = Some(state);
@@ -151,11 +152,11 @@ impl Clients {
     }
 
     /// Takes a client's state out while one of its commands runs; [`Clients::put_back`] returns it.
-    pub(crate) fn take(&mut self, handle: ClientHandle) -> Option<ClientState> {
+    pub(crate) fn take(&mut self, handle: ClientHandle) -> Option<Box<ClientState>> {
         self.slots.get_mut(handle.slot)?.take().filter(|c| c.id == handle.id)
     }
 
-    pub(crate) fn put_back(&mut self, handle: ClientHandle, state: ClientState) {
+    pub(crate) fn put_back(&mut self, handle: ClientHandle, state: Box<ClientState>) {
         self.slots[handle.slot] = Some(state);
     }
 
@@ -171,17 +172,17 @@ impl Clients {
 
     /// Connected clients other than one whose command is running, in slot order.
     pub fn iter(&self) -> impl Iterator<Item = &ClientState> {
-        self.slots.iter().flatten()
+        self.slots.iter().flatten().map(|c| &**c)
     }
 
     /// Mutable access to the other clients.
     pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut ClientState> {
-        self.slots.iter_mut().flatten()
+        self.slots.iter_mut().flatten().map(|c| &mut **c)
     }
 
     /// A client's state by id (not the one whose command is running).
     pub fn get(&self, id: ClientId) -> Option<&ClientState> {
-        self.slots.get(*self.by_id.get(&id)?)?.as_ref()
+        self.slots.get(*self.by_id.get(&id)?)?.as_deref()
     }
 
     /// True when the client is connected (including the one whose command is running).

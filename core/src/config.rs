@@ -309,10 +309,49 @@ impl ConfigError {
     }
 }
 
+/// Parameter names and aliases exactly as recorded → their index (the first one, as the scan finds).
+fn exact_names() -> &'static hashbrown::HashMap<&'static str, usize, crate::commands::NameHashBuilder> {
+    static NAMES: std::sync::OnceLock<hashbrown::HashMap<&'static str, usize, crate::commands::NameHashBuilder>> =
+        std::sync::OnceLock::new();
+    NAMES.get_or_init(|| {
+        let mut names = hashbrown::HashMap::default();
+        for (i, p) in PARAMS.iter().enumerate() {
+            names.entry(p.name).or_insert(i);
+            if let Some(a) = p.alias {
+                names.entry(a).or_insert(i);
+            }
+        }
+        names
+    })
+}
+
+/// A parameter a hot path reads by name: its index is found once, then each read is an array access
+/// (see [`Config::get_i64_of`]).
+pub struct ParamRef {
+    name: &'static str,
+    index: std::sync::OnceLock<Option<usize>>,
+}
+
+impl ParamRef {
+    /// A reference to the parameter called `name`.
+    pub const fn new(name: &'static str) -> ParamRef {
+        ParamRef {
+            name,
+            index: std::sync::OnceLock::new(),
+        }
+    }
+
+    fn index(&self) -> Option<usize> {
+        *self.index.get_or_init(|| Config::lookup(self.name))
+    }
+}
+
 /// The live configuration.
 #[derive(Clone, Debug)]
 pub struct Config {
     values: Vec<String>,
+    /// Each value parsed as an integer (0 when it is not one), kept in step with `values` by `store`.
+    ints: Vec<i64>,
     /// Cached from `maxmemory-policy`: true for the LFU policies (read on every key access).
     lfu_policy: bool,
     /// `rename-command FROM TO` lines of the configuration file, in order (`TO` empty: removed). Not a
@@ -326,6 +365,7 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             values: PARAMS.iter().map(|p| p.default.to_string()).collect(),
+            ints: PARAMS.iter().map(|p| p.default.parse().unwrap_or(0)).collect(),
             lfu_policy: false,
             command_renames: Vec::new(),
             users: Vec::new(),
@@ -356,6 +396,11 @@ pub fn parse_memory(text: &str) -> Option<i64> {
 impl Config {
     /// The index of the parameter called `name` (or by its alias), case-insensitive.
     pub fn lookup(name: &str) -> Option<usize> {
+        // Handlers read parameters by their exact names on hot paths (HSET reads two per call): a
+        // hash lookup first, the case-insensitive scan only for other spellings.
+        if let Some(&i) = exact_names().get(name) {
+            return Some(i);
+        }
         PARAMS
             .iter()
             .position(|p| p.name.eq_ignore_ascii_case(name) || p.alias.is_some_and(|a| a.eq_ignore_ascii_case(name)))
@@ -435,6 +480,11 @@ impl Config {
     }
 
     fn store(&mut self, index: usize, value: String) {
+        self.store_text(index, value);
+        self.ints[index] = self.values[index].parse().unwrap_or(0);
+    }
+
+    fn store_text(&mut self, index: usize, value: String) {
         if PARAMS[index].name == "maxmemory-policy" {
             self.lfu_policy = value.ends_with("lfu");
         }
@@ -494,6 +544,11 @@ impl Config {
         self.get(name).and_then(|v| v.parse().ok()).unwrap_or(0)
     }
 
+    /// [`Config::get_i64`] for a parameter named once in a `static`: no name lookup per read.
+    pub fn get_i64_of(&self, param: &ParamRef) -> i64 {
+        param.index().map_or(0, |i| self.ints[i])
+    }
+
     /// A boolean parameter's value.
     pub fn get_bool(&self, name: &str) -> bool {
         self.get(name) == Some("yes")
@@ -519,6 +574,22 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn integer_reads_by_reference_follow_every_change() {
+        static ENTRIES: ParamRef = ParamRef::new("hash-max-listpack-entries");
+        static MEMORY: ParamRef = ParamRef::new("maxmemory");
+        static UNKNOWN: ParamRef = ParamRef::new("no-such-parameter");
+        let mut c = Config::default();
+        assert_eq!(c.get_i64_of(&ENTRIES), c.get_i64("hash-max-listpack-entries"));
+        c.set_runtime("HASH-MAX-LISTPACK-ENTRIES", "7", false).unwrap();
+        assert_eq!(c.get_i64_of(&ENTRIES), 7);
+        c.set_startup("hash-max-ziplist-entries", "9").unwrap();
+        assert_eq!(c.get_i64_of(&ENTRIES), 9);
+        c.set_runtime("maxmemory", "1mb", false).unwrap();
+        assert_eq!(c.get_i64_of(&MEMORY), c.get_i64("maxmemory"));
+        assert_eq!(c.get_i64_of(&UNKNOWN), 0);
+    }
 
     #[test]
     fn memory_units() {

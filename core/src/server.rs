@@ -398,7 +398,7 @@ impl Server {
         }
         self.stats.net_output_bytes += (out.len() - reply_start) as u64;
         let killed = client.killed;
-        let blocked = self.blocked.is_blocked(client.id);
+        let blocked = !self.blocked.is_empty() && self.blocked.is_blocked(client.id);
         self.clients.put_back(handle, client);
         self.after_command(now_ms);
         if close || killed {

@@ -12,6 +12,7 @@ use super::keys::parse_cursor;
 use super::sets::{distinct_indices, parse_random_count, ScanOptions};
 use super::{CmdResult, CommandError, Ctx, Registry};
 use crate::client::ClientState;
+use crate::config::ParamRef;
 use crate::keyspace::NO_EXPIRE;
 use crate::resp::{Protocol, Reply};
 use crate::server::Server;
@@ -41,9 +42,11 @@ pub fn register(r: &mut Registry) {
 
 /// The configured limits of the compact encoding.
 pub fn limits(server: &Server) -> HashLimits {
+    static MAX_ENTRIES: ParamRef = ParamRef::new("hash-max-listpack-entries");
+    static MAX_VALUE: ParamRef = ParamRef::new("hash-max-listpack-value");
     HashLimits {
-        max_entries: server.config.get_i64("hash-max-listpack-entries").max(0) as usize,
-        max_value: server.config.get_i64("hash-max-listpack-value").max(0) as usize,
+        max_entries: server.config.get_i64_of(&MAX_ENTRIES).max(0) as usize,
+        max_value: server.config.get_i64_of(&MAX_VALUE).max(0) as usize,
     }
 }
 

@@ -27,8 +27,10 @@ pub mod strings;
 pub mod transactions;
 pub mod zsets;
 
+use std::hash::{BuildHasherDefault, Hash, Hasher};
+
 use bytes::Bytes;
-use hashbrown::HashMap;
+use hashbrown::{Equivalent, HashMap};
 
 use crate::client::ClientState;
 use crate::resp::Reply;
@@ -96,8 +98,124 @@ pub struct Entry {
 /// Name → command, for the commands keel implements.
 #[derive(Default)]
 pub struct Registry {
-    /// Keyed by lower-case name: the recorded one, or the one `rename-command` gave.
-    commands: HashMap<Box<str>, Entry>,
+    /// Keyed by lower-case name: the recorded one, or the one `rename-command` gave. Every command
+    /// looks its name up here, so names are packed into integers ([`NameKey`]) and hashed with
+    /// [`NameHasher`] rather than compared and hashed as byte strings.
+    commands: HashMap<NameKey, Entry, BuildHasherDefault<NameHasher>>,
+}
+
+/// Longest name packed into a [`NameKey::Short`]; every recorded command name fits.
+const SHORT_NAME: usize = 16;
+
+/// A lower-case command name as a map key: up to [`SHORT_NAME`] bytes packed (zero-padded,
+/// little-endian) with their length, longer ones (only renamed commands) as bytes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum NameKey {
+    Short(u128, u8),
+    Long(Box<[u8]>),
+}
+
+/// The borrowed form of [`NameKey`] a lookup builds without allocating; hashes identically.
+enum NameRef<'a> {
+    Short(u128, u8),
+    Long(&'a [u8]),
+}
+
+impl NameKey {
+    /// The key of `name`, lower-cased.
+    fn of(name: &[u8]) -> NameKey {
+        match NameRef::lowered(name, &mut Vec::new()) {
+            NameRef::Short(w, n) => NameKey::Short(w, n),
+            NameRef::Long(bytes) => NameKey::Long(bytes.into()),
+        }
+    }
+}
+
+impl<'a> NameRef<'a> {
+    /// The lower-cased key of `name`; a long name is lower-cased into `scratch`.
+    fn lowered(name: &[u8], scratch: &'a mut Vec<u8>) -> NameRef<'a> {
+        if name.len() > SHORT_NAME {
+            scratch.clear();
+            scratch.extend(name.iter().map(u8::to_ascii_lowercase));
+            return NameRef::Long(scratch);
+        }
+        let mut packed = [0u8; SHORT_NAME];
+        for (d, s) in packed.iter_mut().zip(name) {
+            *d = s.to_ascii_lowercase();
+        }
+        NameRef::Short(u128::from_le_bytes(packed), name.len() as u8)
+    }
+}
+
+impl Hash for NameKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        match self {
+            NameKey::Short(w, n) => NameRef::Short(*w, *n).hash(state),
+            NameKey::Long(bytes) => NameRef::Long(bytes).hash(state),
+        }
+    }
+}
+
+impl Hash for NameRef<'_> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        match self {
+            NameRef::Short(w, n) => {
+                state.write_u64(*w as u64 ^ u64::from(*n));
+                state.write_u64((*w >> 64) as u64);
+            }
+            NameRef::Long(bytes) => state.write(bytes),
+        }
+    }
+}
+
+impl Equivalent<NameKey> for NameRef<'_> {
+    fn equivalent(&self, key: &NameKey) -> bool {
+        match (self, key) {
+            (NameRef::Short(w, n), NameKey::Short(kw, kn)) => w == kw && n == kn,
+            (NameRef::Long(bytes), NameKey::Long(k)) => *bytes == &**k,
+            _ => false,
+        }
+    }
+}
+
+/// Builds [`NameHasher`]s (for maps keyed by short names known at start-up).
+pub type NameHashBuilder = BuildHasherDefault<NameHasher>;
+
+/// A hasher for command names: multiply-rotate over 8-byte words (names are short, known at start-up
+/// or renamed by the operator, so flooding resistance is not needed, and this costs a few instructions
+/// per name instead of a keyed hash's setup and rounds).
+#[derive(Default)]
+pub struct NameHasher(u64);
+
+impl NameHasher {
+    const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(Self::SEED);
+    }
+}
+
+impl Hasher for NameHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.add(u64::from_le_bytes(w));
+        }
+        let rest = chunks.remainder();
+        let mut w = [0u8; 8];
+        w[..rest.len()].copy_from_slice(rest);
+        self.add(u64::from_le_bytes(w) ^ bytes.len() as u64);
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.add(n);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }
 
 /// What dispatch found for an argument vector.
@@ -153,7 +271,7 @@ impl Registry {
         match name.split_once('|') {
             None => {
                 self.commands
-                    .entry(spec.name.into())
+                    .entry(NameKey::of(spec.name.as_bytes()))
                     .or_insert_with(|| Entry {
                         spec,
                         handler: None,
@@ -164,7 +282,7 @@ impl Registry {
             Some((container, _)) => {
                 let parent = find_spec(container).unwrap_or_else(|| panic!("no spec for {container}"));
                 self.commands
-                    .entry(parent.name.into())
+                    .entry(NameKey::of(parent.name.as_bytes()))
                     .or_insert_with(|| Entry {
                         spec: parent,
                         handler: None,
@@ -178,33 +296,33 @@ impl Registry {
 
     /// The entry for a command name, case-insensitively.
     pub fn get(&self, name: &[u8]) -> Option<&Entry> {
-        let mut buf = [0u8; 32];
-        if name.len() > buf.len() {
-            // Only a renamed command can have a name this long.
-            let lower = std::str::from_utf8(name).ok()?.to_ascii_lowercase();
-            return self.commands.get(lower.as_str());
+        if name.len() > SHORT_NAME {
+            return self.get_long(name);
         }
-        for (d, s) in buf.iter_mut().zip(name) {
-            *d = s.to_ascii_lowercase();
-        }
-        let lower = std::str::from_utf8(&buf[..name.len()]).ok()?;
-        self.commands.get(lower)
+        self.commands.get(&NameRef::lowered(name, &mut Vec::new()))
+    }
+
+    /// [`Registry::get`] for names too long to pack (only renamed commands have such names).
+    #[cold]
+    fn get_long(&self, name: &[u8]) -> Option<&Entry> {
+        let mut scratch = Vec::new();
+        self.commands.get(&NameRef::lowered(name, &mut scratch))
     }
 
     /// Moves command `from` to the name `to`, or removes it when `to` is empty (`rename-command`).
     pub fn rename(&mut self, from: &str, to: &str) -> Result<(), crate::netsec::RenameError> {
         use crate::netsec::RenameError;
-        let from = from.to_ascii_lowercase();
-        let to = to.to_ascii_lowercase();
-        if !self.commands.contains_key(from.as_str()) {
+        let from = NameKey::of(from.as_bytes());
+        let to_key = NameKey::of(to.as_bytes());
+        if !self.commands.contains_key(&from) {
             return Err(RenameError::NoSuchCommand);
         }
-        if !to.is_empty() && to != from && self.commands.contains_key(to.as_str()) {
+        if !to.is_empty() && to_key != from && self.commands.contains_key(&to_key) {
             return Err(RenameError::TargetExists);
         }
-        if let Some(entry) = self.commands.remove(from.as_str()) {
+        if let Some(entry) = self.commands.remove(&from) {
             if !to.is_empty() {
-                self.commands.insert(to.into(), entry);
+                self.commands.insert(to_key, entry);
             }
         }
         Ok(())
@@ -292,5 +410,46 @@ fn c_str(bytes: &[u8]) -> &[u8] {
     match bytes.iter().position(|&b| b == 0) {
         Some(p) => &bytes[..p],
         None => bytes,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn name_of(r: &Registry, name: &[u8]) -> Option<&'static str> {
+        r.get(name).map(|e| e.spec.name)
+    }
+
+    #[test]
+    fn names_match_case_insensitively_and_exactly() {
+        let r = Registry::new();
+        assert_eq!(name_of(&r, b"GET"), Some("get"));
+        assert_eq!(name_of(&r, b"gEt"), Some("get"));
+        assert_eq!(name_of(&r, b"ZRANGEBYSCORE"), Some("zrangebyscore"));
+        // Padding, prefixes and non-ASCII never match a shorter or longer name.
+        assert_eq!(name_of(&r, b"get\0"), None);
+        assert_eq!(name_of(&r, b"ge"), None);
+        assert_eq!(name_of(&r, b""), None);
+        assert_eq!(name_of(&r, b"g\xc3\x89t"), None);
+        assert_eq!(name_of(&r, &[b'x'; 40]), None);
+    }
+
+    #[test]
+    fn renamed_commands_of_any_length_are_found() {
+        let mut r = Registry::new();
+        let long = "a-renamed-command-name-longer-than-thirty-two-bytes";
+        r.rename("get", long).unwrap();
+        assert_eq!(name_of(&r, b"get"), None);
+        assert_eq!(name_of(&r, long.to_ascii_uppercase().as_bytes()), Some("get"));
+        r.rename("set", "sixteen-bytes-ok").unwrap();
+        assert_eq!(name_of(&r, b"SIXTEEN-BYTES-OK"), Some("set"));
+        assert_eq!(
+            r.rename("sixteen-bytes-ok", long),
+            Err(crate::netsec::RenameError::TargetExists)
+        );
+        r.rename("del", "").unwrap();
+        assert_eq!(name_of(&r, b"del"), None);
+        assert_eq!(r.rename("del", "x"), Err(crate::netsec::RenameError::NoSuchCommand));
     }
 }

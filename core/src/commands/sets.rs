@@ -14,6 +14,7 @@ use rand::Rng;
 
 use super::{CmdResult, CommandError, Ctx, Registry};
 use crate::client::ClientState;
+use crate::config::ParamRef;
 use crate::glob::glob_match;
 use crate::keyspace::{Db, NO_EXPIRE};
 use crate::resp::Reply;
@@ -144,7 +145,8 @@ impl<'a> ScanOptions<'a> {
 
 /// `set-max-intset-entries`.
 fn max_intset(server: &Server) -> usize {
-    server.config.get_i64("set-max-intset-entries").max(0) as usize
+    static MAX_INTSET: ParamRef = ParamRef::new("set-max-intset-entries");
+    server.config.get_i64_of(&MAX_INTSET).max(0) as usize
 }
 
 /// The set at `key` for reading: `Ok(None)` when absent, `WrongType` when it holds another type.

@@ -70,8 +70,9 @@ fn store(ctx: &mut Ctx<'_>, key: &[u8], value: StringValue, keep_ttl: bool) {
 
 /// GET key
 fn get(ctx: &mut Ctx<'_>) -> CmdResult {
-    let key = ctx.argv[1].clone();
-    reply_value(ctx, &key)
+    let argv = ctx.argv;
+    let key = &argv[1];
+    reply_value(ctx, key)
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -178,16 +179,19 @@ fn set_generic(
         ExpireKind::Relative(_) | ExpireKind::Absolute(_) => Some(expire_at(ctx, opts.expire, opts.expire_arg, cmd)?),
         _ => None,
     };
-    let key = ctx.argv[1].clone();
+    // The arguments outlive the context's borrows: no reference-count update for the key.
+    let argv = ctx.argv;
+    let key = &argv[1];
     if opts.get {
         // The old value must be a string even if the SET itself is then skipped.
-        read_string(ctx, &key)?;
+        read_string(ctx, key)?;
     }
     let now = ctx.now_ms;
-    let found = ctx.db().contains(&key, now);
+    // A plain SET needs no existence check: storing expires a stale old value the same way.
+    let found = opts.condition != Condition::Always && ctx.db().contains(key, now);
     if (opts.condition == Condition::IfAbsent && found) || (opts.condition == Condition::IfPresent && !found) {
         if opts.get {
-            reply_value(ctx, &key)?;
+            reply_value(ctx, key)?;
         } else if reply_int {
             ctx.reply.integer(0);
         } else {
@@ -196,12 +200,12 @@ fn set_generic(
         return Ok(());
     }
     if opts.get {
-        reply_value(ctx, &key)?;
+        reply_value(ctx, key)?;
     }
     let value = StringValue::from_bytes(&ctx.argv[value_arg]);
-    store(ctx, &key, value, opts.expire == ExpireKind::KeepTtl);
+    store(ctx, key, value, opts.expire == ExpireKind::KeepTtl);
     if let Some(at) = when {
-        ctx.db().set_expire(&key, at);
+        ctx.db().set_expire(key, at);
     }
     if !opts.get {
         if reply_int {
@@ -420,10 +424,12 @@ fn strlen(ctx: &mut Ctx<'_>) -> CmdResult {
 
 /// Adds `delta` to the integer at `key` (created as 0), replying with the new value.
 fn incr_by(ctx: &mut Ctx<'_>, delta: i64) -> CmdResult {
-    let key = ctx.argv[1].clone();
+    // The arguments outlive the context's borrows: no reference-count update for the key.
+    let argv = ctx.argv;
+    let key = &argv[1];
     let now = ctx.now_ms;
     let db = ctx.client.db;
-    let current = match ctx.server.lookup_write(db, &key, now) {
+    let current = match ctx.server.lookup_write(db, key, now) {
         None => 0,
         Some(entry) => {
             let Value::String(s) = &entry.value else {
@@ -433,7 +439,7 @@ fn incr_by(ctx: &mut Ctx<'_>, delta: i64) -> CmdResult {
         }
     };
     let next = current.checked_add(delta).ok_or(CommandError::Overflow)?;
-    store(ctx, &key, StringValue::Int(next), true);
+    store(ctx, key, StringValue::Int(next), true);
     ctx.reply.integer(next);
     Ok(())
 }
@@ -466,10 +472,12 @@ fn decrby(ctx: &mut Ctx<'_>) -> CmdResult {
 /// INCRBYFLOAT key increment
 fn incrbyfloat(ctx: &mut Ctx<'_>) -> CmdResult {
     use crate::types::longdouble::{self, IncrError, Operand};
-    let key = ctx.argv[1].clone();
+    // The arguments outlive the context's borrows: no reference-count update for the key.
+    let argv = ctx.argv;
+    let key = &argv[1];
     let now = ctx.now_ms;
     let db = ctx.client.db;
-    let current = match ctx.server.lookup_write(db, &key, now) {
+    let current = match ctx.server.lookup_write(db, key, now) {
         None => Ok(longdouble::incr(Operand::Int(0), ctx.arg(2))),
         Some(entry) => match &entry.value {
             Value::String(StringValue::Int(n)) => Ok(longdouble::incr(Operand::Int(*n), &ctx.argv[2])),
@@ -487,7 +495,7 @@ fn incrbyfloat(ctx: &mut Ctx<'_>) -> CmdResult {
     } else {
         StringValue::Raw(text.clone())
     };
-    store(ctx, &key, value, true);
+    store(ctx, key, value, true);
     ctx.reply.bulk(&text);
     Ok(())
 }

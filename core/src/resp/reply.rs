@@ -67,10 +67,39 @@ impl<'a> Reply<'a> {
         self.out.extend_from_slice(bytes);
     }
 
+    /// Writes `tag`, `n` in decimal and CRLF with one append: the line is built right to left in a
+    /// stack buffer sized for the longest one (tag, sign, 19 digits, CRLF).
     fn header(&mut self, tag: u8, n: i64) {
-        self.out.push(tag);
-        number::write_i64(self.out, n);
-        self.out.extend_from_slice(b"\r\n");
+        // Short lengths and small integers, the common case, are fixed-size appends.
+        match n {
+            0..=9 => return self.out.extend_from_slice(&[tag, b'0' + n as u8, b'\r', b'\n']),
+            10..=99 => {
+                let (tens, ones) = (n as u8 / 10, n as u8 % 10);
+                return self
+                    .out
+                    .extend_from_slice(&[tag, b'0' + tens, b'0' + ones, b'\r', b'\n']);
+            }
+            _ => {}
+        }
+        let mut line = [0u8; 24];
+        let mut i = line.len() - 2;
+        line[i..].copy_from_slice(b"\r\n");
+        let mut v = n.unsigned_abs();
+        loop {
+            i -= 1;
+            line[i] = b'0' + (v % 10) as u8;
+            v /= 10;
+            if v == 0 {
+                break;
+            }
+        }
+        if n < 0 {
+            i -= 1;
+            line[i] = b'-';
+        }
+        i -= 1;
+        line[i] = tag;
+        self.out.extend_from_slice(&line[i..]);
     }
 
     /// `+OK`.
@@ -105,6 +134,8 @@ impl<'a> Reply<'a> {
 
     /// A bulk string.
     pub fn bulk(&mut self, data: &[u8]) {
+        // One capacity check for the whole reply (header, data, CRLF).
+        self.out.reserve(data.len() + 26);
         self.header(b'$', data.len() as i64);
         self.out.extend_from_slice(data);
         self.out.extend_from_slice(b"\r\n");
@@ -233,6 +264,15 @@ mod tests {
         assert_eq!(with(Protocol::Resp2, |r| r.double(1.5)), b"$3\r\n1.5\r\n");
         assert_eq!(with(Protocol::Resp2, |r| r.boolean(true)), b":1\r\n");
         assert_eq!(with(Protocol::Resp2, |r| r.verbatim(b"txt", b"hi")), b"$2\r\nhi\r\n");
+    }
+
+    #[test]
+    fn headers_cover_the_whole_integer_range() {
+        for n in [0, 7, -7, 9, 10, 42, 99, 100, 1_000_000, i64::MAX, i64::MIN] {
+            assert_eq!(with(Protocol::Resp2, |r| r.integer(n)), format!(":{n}\r\n").as_bytes());
+        }
+        assert_eq!(with(Protocol::Resp2, |r| r.bulk(b"")), b"$0\r\n\r\n");
+        assert_eq!(with(Protocol::Resp2, |r| r.bulk_i64(-42)), b"$3\r\n-42\r\n");
     }
 
     #[test]
