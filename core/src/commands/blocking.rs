@@ -224,7 +224,7 @@ fn try_serve(
                     let stamp = server.new_access_stamp(now_ms);
                     server.dbs[db].insert_new(
                         dst,
-                        Value::List(ListValue::default()),
+                        Value::List(Box::default()),
                         crate::keyspace::NO_EXPIRE,
                         stamp,
                     );

@@ -485,7 +485,7 @@ fn incrbyfloat(ctx: &mut Ctx<'_>) -> CmdResult {
     let value = if text.len() <= crate::types::string::EMBSTR_MAX_LEN {
         StringValue::Embstr(text.as_slice().into())
     } else {
-        StringValue::Raw(text.clone())
+        StringValue::raw(text.clone())
     };
     store(ctx, &key, value, true);
     ctx.reply.bulk(&text);
@@ -558,7 +558,7 @@ fn setrange(ctx: &mut Ctx<'_>) -> CmdResult {
             let len = buf.len();
             let stamp = ctx.access_stamp();
             ctx.db()
-                .set(&key, Value::String(StringValue::Raw(buf)), false, now, stamp);
+                .set(&key, Value::String(StringValue::raw(buf)), false, now, stamp);
             len
         }
         Some(_) => {
