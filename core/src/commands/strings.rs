@@ -298,7 +298,7 @@ fn getex(ctx: &mut Ctx<'_>) -> CmdResult {
             ctx.db().set_expire(&key, at);
         }
         (ExpireKind::Persist, _) => {
-            let had_ttl = ctx.db().peek(&key, now).is_some_and(|e| e.expire_at().is_some());
+            let had_ttl = ctx.db().peek(&key, now).is_some_and(|e| e.has_expire());
             ctx.db().set_expire(&key, NO_EXPIRE);
             if !had_ttl {
                 return Ok(());

@@ -5,4 +5,4 @@
 pub mod access;
 pub mod db;
 
-pub use db::{Db, Entry, NO_EXPIRE};
+pub use db::{Db, Entry, Slots, NO_EXPIRE};
