@@ -6,3 +6,6 @@ pub mod access;
 pub mod db;
 
 pub use db::{Db, Entry, Slots, NO_EXPIRE};
+
+#[cfg(test)]
+mod entry_tests;
