@@ -185,10 +185,7 @@ fn persist(ctx: &mut Ctx<'_>) -> CmdResult {
     let key = ctx.argv[1].clone();
     let now = ctx.now_ms;
     let db = ctx.client.db;
-    let had_ttl = ctx
-        .server
-        .lookup_write(db, &key, now)
-        .is_some_and(|e| e.has_expire());
+    let had_ttl = ctx.server.lookup_write(db, &key, now).is_some_and(|e| e.has_expire());
     if had_ttl {
         ctx.server.dbs[db].set_expire(&key, NO_EXPIRE);
         ctx.server.signal_modified(db, &key);

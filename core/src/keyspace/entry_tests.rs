@@ -35,7 +35,9 @@ fn bulk(bytes: &[u8]) -> Vec<u8> {
 
 /// Binary test bytes of length `len`, with zero and high bytes, distinct per `seed`.
 fn binary(len: usize, seed: u8) -> Vec<u8> {
-    (0..len).map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed) ^ 0x80).collect()
+    (0..len)
+        .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed) ^ 0x80)
+        .collect()
 }
 
 /// Lengths around the inline limit.
@@ -58,7 +60,11 @@ fn keys_and_values_around_the_inline_limit_round_trip() {
             let key = binary(key_len, 9);
             let value = binary(value_len, 7);
             assert_eq!(run(&mut s, c, &[b"SET", &key, &value], 0), b"+OK\r\n");
-            assert_eq!(run(&mut s, c, &[b"GET", &key], 0), bulk(&value), "{key_len}/{value_len}");
+            assert_eq!(
+                run(&mut s, c, &[b"GET", &key], 0),
+                bulk(&value),
+                "{key_len}/{value_len}"
+            );
             let encoding: &[u8] = if value_len <= 44 { b"embstr" } else { b"raw" };
             assert_eq!(run(&mut s, c, &[b"OBJECT", b"ENCODING", &key], 0), bulk(encoding));
             assert_eq!(
@@ -81,7 +87,10 @@ fn append_and_setrange_grow_an_inline_value_into_a_raw_one() {
     let (mut s, c) = server();
     let start = binary(INLINE_CAP - 1, 1);
     run(&mut s, c, &[b"SET", b"a", &start], 0);
-    assert_eq!(run(&mut s, c, &[b"APPEND", b"a", b"xy"], 0), format!(":{}\r\n", INLINE_CAP + 1).into_bytes());
+    assert_eq!(
+        run(&mut s, c, &[b"APPEND", b"a", b"xy"], 0),
+        format!(":{}\r\n", INLINE_CAP + 1).into_bytes()
+    );
     let mut expected = start.clone();
     expected.extend_from_slice(b"xy");
     assert_eq!(run(&mut s, c, &[b"GET", b"a"], 0), bulk(&expected));
@@ -149,7 +158,12 @@ fn expiry_times_live_in_the_volatile_index() {
     let (mut s, c) = server();
     for i in 0..50 {
         let key = format!("k{i}");
-        run(&mut s, c, &[b"SET", key.as_bytes(), b"v", b"PX", format!("{}", 1000 + i).as_bytes()], 0);
+        run(
+            &mut s,
+            c,
+            &[b"SET", key.as_bytes(), b"v", b"PX", format!("{}", 1000 + i).as_bytes()],
+            0,
+        );
     }
     // Remove from the middle of the index, change one, clear one: the others keep their own times.
     run(&mut s, c, &[b"DEL", b"k10"], 0);
@@ -164,11 +178,18 @@ fn expiry_times_live_in_the_volatile_index() {
             30 | 40 => ":-1\r\n".to_string(),
             _ => format!(":{}\r\n", 1000 + i),
         };
-        assert_eq!(run(&mut s, c, &[b"PTTL", key.as_bytes()], 0), expected.into_bytes(), "{key}");
+        assert_eq!(
+            run(&mut s, c, &[b"PTTL", key.as_bytes()], 0),
+            expected.into_bytes(),
+            "{key}"
+        );
     }
     s.dbs[0].check_invariants();
     // Past every original time only the changed keys remain.
     assert_eq!(run(&mut s, c, &[b"DBSIZE"], 2000), b":49\r\n");
-    assert_eq!(run(&mut s, c, &[b"EXISTS", b"k0", b"k20", b"k30", b"k40", b"k49"], 2000), b":3\r\n");
+    assert_eq!(
+        run(&mut s, c, &[b"EXISTS", b"k0", b"k20", b"k30", b"k40", b"k49"], 2000),
+        b":3\r\n"
+    );
     s.dbs[0].check_invariants();
 }
