@@ -14,6 +14,7 @@ use hashbrown::HashTable;
 use rand::Rng;
 use std::hash::BuildHasher;
 
+use super::slot_vec::SlotVec;
 use crate::persist::snapshot::SnapshotMark;
 use crate::types::inline_bytes::InlineBytes;
 use crate::types::Value;
@@ -63,7 +64,7 @@ struct Volatile {
 /// snapshot reads, and what it keeps whole when the database is emptied under it.
 #[derive(Clone, Debug, Default)]
 pub struct Slots {
-    entries: Vec<Option<Entry>>,
+    entries: SlotVec<Entry>,
     volatile: Vec<Volatile>,
 }
 

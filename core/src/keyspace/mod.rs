@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod db;
+mod slot_vec;
 
 pub use db::{Db, Entry, Slots, NO_EXPIRE};
 
