@@ -1,6 +1,7 @@
 //! One logical database: keys, their values, their expiry times.
 //!
-//! Owns the key → entry mapping and the index of keys that carry a TTL. Entries live in a slot vector and
+//! Owns the key → entry mapping and the index of keys that carry a TTL (with their expiry times, so the
+//! entries of the many keys without one do not pay for a time). Entries live in a chunked slot vector and
 //! never move while they exist; a hash table maps keys to slot numbers. That gives what the commands need
 //! beyond lookups:
 //! - SCAN cursors are slot numbers, so every key present for a whole scan is returned (freed slots are
