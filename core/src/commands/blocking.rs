@@ -222,12 +222,7 @@ fn try_serve(
                 Some(true) => {}
                 None => {
                     let stamp = server.new_access_stamp(now_ms);
-                    server.dbs[db].insert_new(
-                        dst,
-                        Value::List(ListValue::default()),
-                        crate::keyspace::NO_EXPIRE,
-                        stamp,
-                    );
+                    server.dbs[db].insert_new(dst, Value::List(Box::default()), crate::keyspace::NO_EXPIRE, stamp);
                 }
             }
             let v = match server.lookup_write(db, key, now_ms).map(|e| &mut e.value) {

@@ -352,7 +352,7 @@ fn dataset_digest(server: &Server) -> Digest20 {
         for entry in db.iter(BEFORE_ANY_EXPIRY) {
             let mut key_digest = [0u8; 20];
             mix_digest(&mut key_digest, entry.key());
-            value_digest(&mut key_digest, &entry.value, entry.expire_at().is_some());
+            value_digest(&mut key_digest, &entry.value, entry.has_expire());
             xor_digest(&mut total, &key_digest);
         }
     }
@@ -368,7 +368,7 @@ fn digest_value(ctx: &mut Ctx<'_>) {
         .map(|key| {
             let mut digest = [0u8; 20];
             if let Some(entry) = db.peek(key, BEFORE_ANY_EXPIRY) {
-                value_digest(&mut digest, &entry.value, entry.expire_at().is_some());
+                value_digest(&mut digest, &entry.value, entry.has_expire());
             }
             digest
         })

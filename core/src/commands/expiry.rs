@@ -79,11 +79,11 @@ fn expire_generic(ctx: &mut Ctx<'_>, unit: Unit, relative: bool, cmd: &'static s
     let key = ctx.argv[1].clone();
     let now = ctx.now_ms;
     let db = ctx.client.db;
-    let Some(entry) = ctx.server.lookup_write(db, &key, now) else {
+    if ctx.server.lookup_write(db, &key, now).is_none() {
         ctx.reply.integer(0);
         return Ok(());
-    };
-    let current = entry.expire_at();
+    }
+    let current = ctx.server.dbs[db].expire_at(&key);
     let refused = (cond.nx && current.is_some())
         || (cond.xx && current.is_none())
         || (cond.gt && current.is_none_or(|c| when <= c))
@@ -125,9 +125,9 @@ fn pexpireat(ctx: &mut Ctx<'_>) -> CmdResult {
 /// Looks up a key's expiry for the TTL family: `None` if the key is absent, `Some(None)` if it has no TTL.
 fn current_expire(ctx: &mut Ctx<'_>) -> Option<Option<i64>> {
     let key = ctx.argv[1].clone();
-    ctx.server
-        .lookup_read(ctx.client.db, &key, ctx.now_ms, false)
-        .map(|e| e.expire_at())
+    let db = ctx.client.db;
+    ctx.server.lookup_read(db, &key, ctx.now_ms, false)?;
+    Some(ctx.server.dbs[db].expire_at(&key))
 }
 
 fn ttl_generic(ctx: &mut Ctx<'_>, unit: Unit) -> CmdResult {
@@ -185,10 +185,7 @@ fn persist(ctx: &mut Ctx<'_>) -> CmdResult {
     let key = ctx.argv[1].clone();
     let now = ctx.now_ms;
     let db = ctx.client.db;
-    let had_ttl = ctx
-        .server
-        .lookup_write(db, &key, now)
-        .is_some_and(|e| e.expire_at().is_some());
+    let had_ttl = ctx.server.lookup_write(db, &key, now).is_some_and(|e| e.has_expire());
     if had_ttl {
         ctx.server.dbs[db].set_expire(&key, NO_EXPIRE);
         ctx.server.signal_modified(db, &key);

@@ -278,7 +278,7 @@ fn copy(ctx: &mut Ctx<'_>) -> CmdResult {
         return Ok(());
     };
     let value = entry.value.clone();
-    let expire = entry.expire_at().unwrap_or(NO_EXPIRE);
+    let expire = ctx.server.dbs[ctx.client.db].expire_at(&src).unwrap_or(NO_EXPIRE);
     if ctx.server.dbs[target_db].contains(&dst, now) {
         if !replace {
             ctx.reply.integer(0);

@@ -98,7 +98,7 @@ fn write_list<'s>(
 /// Stores a new list under `key`, known to be absent, with no TTL.
 fn store_new(ctx: &mut Ctx<'_>, key: &[u8], list: ListValue) {
     let stamp = ctx.access_stamp();
-    ctx.db().insert_new(key, Value::List(list), NO_EXPIRE, stamp);
+    ctx.db().insert_new(key, Value::List(Box::new(list)), NO_EXPIRE, stamp);
 }
 
 /// After a change: deletes the key if its list became empty, then tells the server it was modified.

@@ -457,7 +457,7 @@ fn sort_generic(ctx: &mut Ctx<'_>, read_only: bool) -> CmdResult {
             }
             if output_len > 0 {
                 let stamp = ctx.access_stamp();
-                ctx.server.dbs[db].set(dst, Value::List(list), false, now, stamp);
+                ctx.server.dbs[db].set(dst, Value::List(Box::new(list)), false, now, stamp);
                 ctx.server.signal_modified(db, dst);
                 ctx.server.signal_key_ready(db, dst);
             } else if ctx.server.dbs[db].remove(dst, now).is_some() {

@@ -302,7 +302,7 @@ fn getex(ctx: &mut Ctx<'_>) -> CmdResult {
             ctx.db().set_expire(&key, at);
         }
         (ExpireKind::Persist, _) => {
-            let had_ttl = ctx.db().peek(&key, now).is_some_and(|e| e.expire_at().is_some());
+            let had_ttl = ctx.db().peek(&key, now).is_some_and(|e| e.has_expire());
             ctx.db().set_expire(&key, NO_EXPIRE);
             if !had_ttl {
                 return Ok(());
@@ -493,7 +493,7 @@ fn incrbyfloat(ctx: &mut Ctx<'_>) -> CmdResult {
     let value = if text.len() <= crate::types::string::EMBSTR_MAX_LEN {
         StringValue::Embstr(text.as_slice().into())
     } else {
-        StringValue::Raw(text.clone())
+        StringValue::raw(text.clone())
     };
     store(ctx, key, value, true);
     ctx.reply.bulk(&text);
@@ -566,7 +566,7 @@ fn setrange(ctx: &mut Ctx<'_>) -> CmdResult {
             let len = buf.len();
             let stamp = ctx.access_stamp();
             ctx.db()
-                .set(&key, Value::String(StringValue::Raw(buf)), false, now, stamp);
+                .set(&key, Value::String(StringValue::raw(buf)), false, now, stamp);
             len
         }
         Some(_) => {

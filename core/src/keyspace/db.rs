@@ -1,6 +1,7 @@
 //! One logical database: keys, their values, their expiry times.
 //!
-//! Owns the key → entry mapping and the index of keys that carry a TTL. Entries live in a slot vector and
+//! Owns the key → entry mapping and the index of keys that carry a TTL (with their expiry times, so the
+//! entries of the many keys without one do not pay for a time). Entries live in a chunked slot vector and
 //! never move while they exist; a hash table maps keys to slot numbers. That gives what the commands need
 //! beyond lookups:
 //! - SCAN cursors are slot numbers, so every key present for a whole scan is returned (freed slots are
@@ -14,21 +15,26 @@ use hashbrown::HashTable;
 use rand::Rng;
 use std::hash::BuildHasher;
 
+use super::slot_vec::SlotVec;
 use crate::persist::snapshot::SnapshotMark;
+use crate::types::inline_bytes::InlineBytes;
 use crate::types::Value;
 
 /// No expiry. (Not `i64::MAX`: that is a valid expiry time clients can set.)
 pub const NO_EXPIRE: i64 = i64::MIN;
 
-/// One key's entry.
+/// `Entry::volatile_pos` of a key without a TTL.
+const NOT_VOLATILE: u32 = u32::MAX;
+
+/// One key's entry: 56 bytes, with keys and `embstr` values up to 22 bytes stored inside it, so a small
+/// string key costs no allocation at all. Its expiry lives in the database's volatile index (most keys
+/// have none), found through `volatile_pos`.
 #[derive(Clone, Debug)]
 pub struct Entry {
-    key: Box<[u8]>,
+    key: InlineBytes,
     /// The value.
     pub value: Value,
-    /// Absolute expiry in Unix milliseconds, or [`NO_EXPIRE`].
-    expire_at: i64,
-    /// Position in the volatile index while `expire_at` is set.
+    /// Position in the volatile index (which holds the expiry time), or [`NOT_VOLATILE`].
     volatile_pos: u32,
     /// Last access, in Unix seconds (truncated), for `OBJECT IDLETIME`.
     pub access_s: u32,
@@ -36,18 +42,81 @@ pub struct Entry {
 
 impl Entry {
     /// The key's bytes.
+    #[inline]
     pub fn key(&self) -> &[u8] {
-        &self.key
+        self.key.as_slice()
     }
 
-    /// The absolute expiry time in Unix ms, if any.
-    pub fn expire_at(&self) -> Option<i64> {
-        (self.expire_at != NO_EXPIRE).then_some(self.expire_at)
+    /// True when the key has a TTL (its time is in the database's volatile index: [`Db::expire_of`]).
+    #[inline]
+    pub fn has_expire(&self) -> bool {
+        self.volatile_pos != NOT_VOLATILE
+    }
+}
+
+/// One key with a TTL: its slot and absolute expiry in Unix milliseconds.
+#[derive(Clone, Copy, Debug)]
+struct Volatile {
+    slot: u32,
+    expire_at: i64,
+}
+
+/// The entries by slot number (`None` for free slots) and the expiry times of those with a TTL: what a
+/// snapshot reads, and what it keeps whole when the database is emptied under it.
+#[derive(Clone, Debug, Default)]
+pub struct Slots {
+    entries: SlotVec<Entry>,
+    volatile: Vec<Volatile>,
+}
+
+impl Slots {
+    /// Number of slots (used or free).
+    pub fn len(&self) -> usize {
+        self.entries.len()
     }
 
-    /// True when the entry's TTL has passed at `now_ms`.
-    pub fn is_expired(&self, now_ms: i64) -> bool {
-        is_expired(self.expire_at, now_ms)
+    /// True when there is no slot.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The expiry time of an entry held here, if it has one.
+    #[inline]
+    pub fn expire_of(&self, entry: &Entry) -> Option<i64> {
+        if entry.volatile_pos == NOT_VOLATILE {
+            return None;
+        }
+        self.volatile.get(entry.volatile_pos as usize).map(|v| v.expire_at)
+    }
+
+    /// The entry in `slot` with its expiry time.
+    pub fn get(&self, slot: usize) -> Option<(&Entry, Option<i64>)> {
+        let entry = self.entries.get(slot)?.as_ref()?;
+        Some((entry, self.expire_of(entry)))
+    }
+
+    /// Takes the entry out of `slot` with its expiry time, leaving the slot free (for a snapshot's walk
+    /// over a detached copy; the volatile index is left as it was, so the other entries still find
+    /// their expiry).
+    pub fn take(&mut self, slot: usize) -> Option<(Entry, Option<i64>)> {
+        let entry = self.entries.get_mut(slot)?.take()?;
+        let expire = self.expire_of(&entry);
+        Some((entry, expire))
+    }
+
+    /// The expiry of the entry in `slot`, [`NO_EXPIRE`] when none (or no entry).
+    #[inline]
+    fn expire_at(&self, slot: u32) -> i64 {
+        self.entries[slot as usize]
+            .as_ref()
+            .and_then(|e| self.expire_of(e))
+            .unwrap_or(NO_EXPIRE)
+    }
+
+    /// True when `slot` holds an entry whose TTL has not passed at `now_ms`.
+    pub fn is_live(&self, slot: usize, now_ms: i64) -> bool {
+        self.get(slot)
+            .is_some_and(|(_, at)| !is_expired(at.unwrap_or(NO_EXPIRE), now_ms))
     }
 }
 
@@ -55,9 +124,8 @@ impl Entry {
 #[derive(Clone, Debug)]
 pub struct Db {
     index: HashTable<u32>,
-    slots: Vec<Option<Entry>>,
+    slots: Slots,
     free: Vec<u32>,
-    volatile: Vec<u32>,
     hasher: FixedState,
     len: usize,
     /// Keys removed because their TTL had passed (lazily or by the active cycle), for `INFO stats`.
@@ -83,9 +151,8 @@ impl Db {
     pub fn new(seed: u64) -> Db {
         Db {
             index: HashTable::new(),
-            slots: Vec::new(),
+            slots: Slots::default(),
             free: Vec::new(),
-            volatile: Vec::new(),
             hasher: FixedState::with_seed(seed),
             len: 0,
             expired_count: 0,
@@ -104,13 +171,13 @@ impl Db {
         }
     }
 
-    /// The slot vector (entries by slot number, `None` for free slots).
-    pub(crate) fn slots(&self) -> &[Option<Entry>] {
+    /// The slots (entries by slot number, with their expiry times).
+    pub(crate) fn slots(&self) -> &Slots {
         &self.slots
     }
 
     /// The snapshot mark and the slots it refers to, borrowed together for the snapshot's walk.
-    pub(crate) fn snapshot_parts(&mut self) -> (&mut Option<Box<SnapshotMark>>, &[Option<Entry>]) {
+    pub(crate) fn snapshot_parts(&mut self) -> (&mut Option<Box<SnapshotMark>>, &Slots) {
         (&mut self.snapshot, &self.slots)
     }
 
@@ -126,7 +193,19 @@ impl Db {
 
     /// Number of keys with a TTL.
     pub fn volatile_len(&self) -> usize {
-        self.volatile.len()
+        self.slots.volatile.len()
+    }
+
+    /// The expiry time of an entry of this database, if it has one.
+    #[inline]
+    pub fn expire_of(&self, entry: &Entry) -> Option<i64> {
+        self.slots.expire_of(entry)
+    }
+
+    /// The stored expiry time of `key`, if it is stored and has one (nothing is expired or touched).
+    pub fn expire_at(&self, key: &[u8]) -> Option<i64> {
+        let slot = self.find_slot(key)?;
+        self.expire_of(self.slots.entries[slot as usize].as_ref()?)
     }
 
     fn hash(&self, key: &[u8]) -> u64 {
@@ -134,49 +213,50 @@ impl Db {
     }
 
     fn find_slot(&self, key: &[u8]) -> Option<u32> {
-        let slots = &self.slots;
+        let entries = &self.slots.entries;
         self.index
             .find(self.hash(key), |&s| {
-                slots[s as usize].as_ref().is_some_and(|e| &*e.key == key)
+                entries[s as usize].as_ref().is_some_and(|e| e.key() == key)
             })
             .copied()
+    }
+
+    /// True when the entry in `slot` has a TTL that has passed at `now_ms`.
+    #[inline]
+    fn slot_expired(&self, slot: u32, now_ms: i64) -> bool {
+        is_expired(self.slots.expire_at(slot), now_ms)
     }
 
     /// The live entry for `key`, removing it first if it has expired. Does not update access time.
     pub fn get_mut(&mut self, key: &[u8], now_ms: i64) -> Option<&mut Entry> {
         let slot = self.find_slot(key)?;
-        let expired = self.slots[slot as usize]
-            .as_ref()
-            .is_some_and(|e| is_expired(e.expire_at, now_ms));
-        if expired {
+        if self.slot_expired(slot, now_ms) {
             self.expire_slot(slot);
             return None;
         }
         // The caller may change the entry through the reference.
         self.preserve(slot);
-        self.slots[slot as usize].as_mut()
+        self.slots.entries[slot as usize].as_mut()
     }
 
     /// Like [`Db::get_mut`] for reading.
     pub fn get(&mut self, key: &[u8], now_ms: i64) -> Option<&Entry> {
         let slot = self.find_slot(key)?;
-        let expired = self.slots[slot as usize]
-            .as_ref()
-            .is_some_and(|e| is_expired(e.expire_at, now_ms));
-        if expired {
+        if self.slot_expired(slot, now_ms) {
             self.expire_slot(slot);
             return None;
         }
-        self.slots[slot as usize].as_ref()
+        self.slots.entries[slot as usize].as_ref()
     }
 
     /// Reads an entry without expiring it or touching anything (for introspection that must not change
     /// state). Expired entries are reported as absent.
     pub fn peek(&self, key: &[u8], now_ms: i64) -> Option<&Entry> {
         let slot = self.find_slot(key)?;
-        self.slots[slot as usize]
-            .as_ref()
-            .filter(|e| !is_expired(e.expire_at, now_ms))
+        if self.slot_expired(slot, now_ms) {
+            return None;
+        }
+        self.slots.entries[slot as usize].as_ref()
     }
 
     /// True when `key` is stored, live or expired but not yet removed (nothing is expired or touched).
@@ -193,15 +273,12 @@ impl Db {
     /// Returns the previous live value.
     pub fn set(&mut self, key: &[u8], value: Value, keep_ttl: bool, now_ms: i64, access_s: u32) -> Option<Value> {
         if let Some(slot) = self.find_slot(key) {
-            let expired = self.slots[slot as usize]
-                .as_ref()
-                .is_some_and(|e| is_expired(e.expire_at, now_ms));
-            if !expired {
+            if !self.slot_expired(slot, now_ms) {
                 self.preserve(slot);
                 if !keep_ttl {
                     self.set_expire_slot(slot, NO_EXPIRE);
                 }
-                let entry = self.slots[slot as usize].as_mut()?;
+                let entry = self.slots.entries[slot as usize].as_mut()?;
                 entry.access_s = access_s;
                 return Some(std::mem::replace(&mut entry.value, value));
             }
@@ -214,27 +291,27 @@ impl Db {
     /// Inserts a key known to be absent, with an expiry.
     pub fn insert_new(&mut self, key: &[u8], value: Value, expire_at: i64, access_s: u32) {
         let entry = Entry {
-            key: key.into(),
+            key: InlineBytes::new(key),
             value,
-            expire_at: NO_EXPIRE,
-            volatile_pos: 0,
+            volatile_pos: NOT_VOLATILE,
             access_s,
         };
+        let entries = &mut self.slots.entries;
         let slot = match self.free.pop() {
             Some(s) => {
-                self.slots[s as usize] = Some(entry);
+                entries[s as usize] = Some(entry);
                 s
             }
             None => {
-                self.slots.push(Some(entry));
-                (self.slots.len() - 1) as u32
+                entries.push(Some(entry));
+                (entries.len() - 1) as u32
             }
         };
         let hash = self.hash(key);
-        let slots = &self.slots;
+        let entries = &self.slots.entries;
         let hasher = &self.hasher;
         self.index.insert_unique(hash, slot, |&s| {
-            hasher.hash_one(slots[s as usize].as_ref().map(|e| &*e.key).unwrap_or(&[]))
+            hasher.hash_one(entries[s as usize].as_ref().map(Entry::key).unwrap_or(&[]))
         });
         self.len += 1;
         if expire_at != NO_EXPIRE {
@@ -244,21 +321,14 @@ impl Db {
 
     /// Removes `key`, returning its live value (an expired key is removed but reported absent).
     pub fn remove(&mut self, key: &[u8], now_ms: i64) -> Option<Value> {
-        let slot = self.find_slot(key)?;
-        let expire_at = self.slots[slot as usize].as_ref()?.expire_at;
-        let entry = self.remove_slot(slot)?;
-        if is_expired(expire_at, now_ms) {
-            self.note_expired(entry.key);
-            return None;
-        }
-        Some(entry.value)
+        self.take_entry(key, now_ms).map(|(value, _)| value)
     }
 
     /// Removes a whole entry by key, returning it with its key and expiry (RENAME, MOVE).
     pub fn take_entry(&mut self, key: &[u8], now_ms: i64) -> Option<(Value, Option<i64>)> {
         let slot = self.find_slot(key)?;
         // Read the expiry before removal clears it.
-        let expire_at = self.slots[slot as usize].as_ref()?.expire_at;
+        let expire_at = self.slots.expire_at(slot);
         let entry = self.remove_slot(slot)?;
         if is_expired(expire_at, now_ms) {
             self.note_expired(entry.key);
@@ -274,30 +344,31 @@ impl Db {
     }
 
     /// Counts a key removed by expiry and, while tracking, remembers its name.
-    fn note_expired(&mut self, key: Box<[u8]>) {
+    fn note_expired(&mut self, key: InlineBytes) {
         self.expired_count += 1;
         if self.track_expired {
-            self.expired_keys.push(key);
+            self.expired_keys.push(key.into_boxed());
         }
     }
 
     fn remove_slot(&mut self, slot: u32) -> Option<Entry> {
         self.preserve(slot);
-        let hash = self.hash(self.slots[slot as usize].as_ref()?.key());
+        let hash = self.hash(self.slots.entries[slot as usize].as_ref()?.key());
         if let Ok(found) = self.index.find_entry(hash, |&s| s == slot) {
             found.remove();
         }
         self.set_expire_slot(slot, NO_EXPIRE);
-        let entry = self.slots[slot as usize].take()?;
+        let entries = &mut self.slots.entries;
+        let entry = entries[slot as usize].take()?;
         self.len -= 1;
-        if slot as usize == self.slots.len() - 1 {
-            self.slots.pop();
+        if slot as usize == entries.len() - 1 {
+            entries.pop();
             // Trailing free slots are trimmed lazily on the next full shrink.
         } else {
             self.free.push(slot);
         }
         if self.len == 0 {
-            self.slots.clear();
+            self.slots.entries.clear();
             self.free.clear();
         }
         Some(entry)
@@ -316,27 +387,33 @@ impl Db {
     }
 
     fn set_expire_slot(&mut self, slot: u32, expire_at: i64) {
-        let Some(entry) = self.slots[slot as usize].as_mut() else {
+        let Slots { entries, volatile } = &mut self.slots;
+        let Some(entry) = entries[slot as usize].as_mut() else {
             return;
         };
-        let was = entry.expire_at != NO_EXPIRE;
+        let was = entry.volatile_pos != NOT_VOLATILE;
         let will = expire_at != NO_EXPIRE;
-        entry.expire_at = expire_at;
         match (was, will) {
             (false, true) => {
-                entry.volatile_pos = self.volatile.len() as u32;
-                self.volatile.push(slot);
+                entry.volatile_pos = volatile.len() as u32;
+                volatile.push(Volatile { slot, expire_at });
+            }
+            (true, true) => {
+                if let Some(v) = volatile.get_mut(entry.volatile_pos as usize) {
+                    v.expire_at = expire_at;
+                }
             }
             (true, false) => {
                 let pos = entry.volatile_pos as usize;
-                self.volatile.swap_remove(pos);
-                if let Some(&moved) = self.volatile.get(pos) {
-                    if let Some(m) = self.slots[moved as usize].as_mut() {
+                entry.volatile_pos = NOT_VOLATILE;
+                volatile.swap_remove(pos);
+                if let Some(moved) = volatile.get(pos) {
+                    if let Some(m) = entries[moved.slot as usize].as_mut() {
                         m.volatile_pos = pos as u32;
                     }
                 }
             }
-            _ => {}
+            (false, false) => {}
         }
     }
 
@@ -347,10 +424,12 @@ impl Db {
         match self.snapshot.as_deref_mut() {
             // A running snapshot still needs the old entries: hand them over instead of freeing them.
             Some(mark) => mark.detach(std::mem::take(&mut self.slots)),
-            None => self.slots.clear(),
+            None => {
+                self.slots.entries.clear();
+                self.slots.volatile.clear();
+            }
         }
         self.free.clear();
-        self.volatile.clear();
         self.len = 0;
     }
 
@@ -361,42 +440,45 @@ impl Db {
             if self.len == 0 {
                 return None;
             }
-            let slot = rng.random_range(0..self.slots.len()) as u32;
-            let Some(entry) = self.slots[slot as usize].as_ref() else {
+            let slot = rng.random_range(0..self.slots.entries.len()) as u32;
+            let Some((entry, expire_at)) = self.slots.get(slot as usize) else {
                 continue;
             };
-            if is_expired(entry.expire_at, now_ms) {
+            if is_expired(expire_at.unwrap_or(NO_EXPIRE), now_ms) {
                 self.expire_slot(slot);
                 continue;
             }
-            return Some(entry.key.to_vec());
+            return Some(entry.key().to_vec());
         }
-        self.iter(now_ms).next().map(|e| e.key.to_vec())
+        self.iter(now_ms).next().map(|e| e.key().to_vec())
     }
 
     /// Live entries in slot order.
     pub fn iter(&self, now_ms: i64) -> impl Iterator<Item = &Entry> + '_ {
-        self.slots
+        let slots = &self.slots;
+        slots
+            .entries
             .iter()
             .flatten()
-            .filter(move |e| !is_expired(e.expire_at, now_ms))
+            .filter(move |e| !is_expired(slots.expire_of(e).unwrap_or(NO_EXPIRE), now_ms))
     }
 
     /// One SCAN step: visits slots from `cursor` until `count` slots holding keys were seen, calling
     /// `visit` for each live entry. Returns the next cursor, 0 when the scan is complete.
     pub fn scan(&self, cursor: u64, count: usize, now_ms: i64, mut visit: impl FnMut(&Entry)) -> u64 {
+        let entries = &self.slots.entries;
         let mut slot = cursor as usize;
         let mut seen = 0;
-        while slot < self.slots.len() && seen < count.max(1) {
-            if let Some(e) = &self.slots[slot] {
+        while slot < entries.len() && seen < count.max(1) {
+            if let Some(e) = &entries[slot] {
                 seen += 1;
-                if !is_expired(e.expire_at, now_ms) {
+                if !is_expired(self.slots.expire_of(e).unwrap_or(NO_EXPIRE), now_ms) {
                     visit(e);
                 }
             }
             slot += 1;
         }
-        if slot >= self.slots.len() {
+        if slot >= entries.len() {
             0
         } else {
             slot as u64
@@ -410,15 +492,14 @@ impl Db {
         let mut expired = 0;
         // Summed wide: TTLs near i64::MAX are valid, and sampling may pick a key twice.
         let (mut ttl_sum, mut ttl_count) = (0i128, 0i128);
-        while sampled < samples && !self.volatile.is_empty() {
-            let pos = rng.random_range(0..self.volatile.len());
-            let slot = self.volatile[pos];
+        while sampled < samples && !self.slots.volatile.is_empty() {
+            let pos = rng.random_range(0..self.slots.volatile.len());
+            let Volatile { slot, expire_at } = self.slots.volatile[pos];
             sampled += 1;
-            let expire_at = self.slots[slot as usize].as_ref().map_or(NO_EXPIRE, |e| e.expire_at);
             if is_expired(expire_at, now_ms) {
                 self.expire_slot(slot);
                 expired += 1;
-            } else if expire_at != NO_EXPIRE {
+            } else {
                 ttl_sum += (expire_at as i128) - (now_ms as i128);
                 ttl_count += 1;
             }
@@ -437,26 +518,29 @@ impl Db {
 
     /// Checks the structure's invariants; used by tests, fuzzers and the simulator.
     pub fn check_invariants(&self) {
-        let live = self.slots.iter().flatten().count();
+        let entries = &self.slots.entries;
+        let volatile = &self.slots.volatile;
+        let live = entries.iter().flatten().count();
         assert_eq!(live, self.len, "len matches live slots");
         assert_eq!(self.index.len(), self.len, "index matches live slots");
-        let with_ttl = self.slots.iter().flatten().filter(|e| e.expire_at != NO_EXPIRE).count();
-        assert_eq!(with_ttl, self.volatile.len(), "volatile index matches keys with a TTL");
-        for (pos, &slot) in self.volatile.iter().enumerate() {
-            let e = self.slots[slot as usize].as_ref();
+        let with_ttl = entries.iter().flatten().filter(|e| e.has_expire()).count();
+        assert_eq!(with_ttl, volatile.len(), "volatile index matches keys with a TTL");
+        for (pos, v) in volatile.iter().enumerate() {
+            let e = entries[v.slot as usize].as_ref();
             assert!(
                 e.is_some_and(|e| e.volatile_pos as usize == pos),
                 "volatile back-pointer"
             );
+            assert_ne!(v.expire_at, NO_EXPIRE, "a volatile key has an expiry time");
         }
         for &slot in &self.free {
             assert!(
-                self.slots.get(slot as usize).is_some_and(|s| s.is_none()),
+                entries.get(slot as usize).is_some_and(|s| s.is_none()),
                 "free slot is empty"
             );
         }
-        for e in self.slots.iter().flatten() {
-            assert!(self.find_slot(&e.key).is_some(), "every key is findable");
+        for e in entries.iter().flatten() {
+            assert!(self.find_slot(e.key()).is_some(), "every key is findable");
         }
     }
 }

@@ -4,5 +4,9 @@
 
 pub mod access;
 pub mod db;
+mod slot_vec;
 
-pub use db::{Db, Entry, NO_EXPIRE};
+pub use db::{Db, Entry, Slots, NO_EXPIRE};
+
+#[cfg(test)]
+mod entry_tests;

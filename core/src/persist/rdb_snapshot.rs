@@ -54,9 +54,9 @@ impl SnapshotFormat for RdbFormat {
         write_len(out, db as u64);
     }
 
-    fn entry(&self, entry: &Entry, out: &mut Vec<u8>) {
+    fn entry(&self, entry: &Entry, expire_at: Option<i64>, out: &mut Vec<u8>) {
         let access = access_info(&self.config, entry.access_s, self.now_ms);
-        RdbWriter::new(self.params, false).entry(out, entry.key(), &entry.value, entry.expire_at(), access);
+        RdbWriter::new(self.params, false).entry(out, entry.key(), &entry.value, expire_at, access);
     }
 
     fn checksum_start(&self) -> u64 {

@@ -22,7 +22,7 @@
 
 use std::sync::Arc;
 
-use crate::keyspace::{Db, Entry};
+use crate::keyspace::{Db, Entry, Slots};
 
 /// The byte format of a snapshot stream (RDB in production, something simpler in unit tests).
 /// Checksums are carried as a `u64` running state between calls.
@@ -32,7 +32,7 @@ pub trait SnapshotFormat: Send + Sync {
     /// Announces that the entries following belong to database `db`.
     fn select_db(&self, db: usize, out: &mut Vec<u8>);
     /// Serializes one entry with its key, value and expiry.
-    fn entry(&self, entry: &Entry, out: &mut Vec<u8>);
+    fn entry(&self, entry: &Entry, expire_at: Option<i64>, out: &mut Vec<u8>);
     /// The initial checksum state.
     fn checksum_start(&self) -> u64 {
         0
@@ -60,7 +60,7 @@ pub struct SnapshotMark {
     cursor: usize,
     /// The slot vector as it was when the database was emptied mid-snapshot; the bits then refer to
     /// it and the live slots hold only keys created since.
-    detached: Option<Vec<Option<Entry>>>,
+    detached: Option<Slots>,
     /// Serialized pre-images not yet in the stream (entries only; the selector is added on output).
     side: Vec<u8>,
     /// Entries serialized so far (walked or preserved).
@@ -81,11 +81,11 @@ impl std::fmt::Debug for SnapshotMark {
 
 impl SnapshotMark {
     /// Marks every entry of `slots` that is live at `now_ms`; `None` when there is none.
-    fn new(label: usize, slots: &[Option<Entry>], now_ms: i64, format: Arc<dyn SnapshotFormat>) -> Option<Self> {
+    fn new(label: usize, slots: &Slots, now_ms: i64, format: Arc<dyn SnapshotFormat>) -> Option<Self> {
         let mut bits = vec![0u64; slots.len().div_ceil(64)];
         let mut pending = 0;
-        for (i, slot) in slots.iter().enumerate() {
-            if slot.as_ref().is_some_and(|e| !e.is_expired(now_ms)) {
+        for i in 0..slots.len() {
+            if slots.is_live(i, now_ms) {
                 bits[i / 64] |= 1 << (i % 64);
                 pending += 1;
             }
@@ -118,26 +118,26 @@ impl SnapshotMark {
 
     /// Called by [`Db`] before the entry in `slot` of the live slot vector changes or goes away: if the
     /// snapshot still has to write it, writes it now (into the side buffer).
-    pub(crate) fn preserve(&mut self, slot: u32, slots: &[Option<Entry>]) {
+    pub(crate) fn preserve(&mut self, slot: u32, slots: &Slots) {
         if self.detached.is_some() || !self.take_bit(slot as usize) {
             return;
         }
-        if let Some(entry) = slots.get(slot as usize).and_then(|s| s.as_ref()) {
-            self.format.entry(entry, &mut self.side);
+        if let Some((entry, expire_at)) = slots.get(slot as usize) {
+            self.format.entry(entry, expire_at, &mut self.side);
             self.written += 1;
         }
     }
 
     /// Called by [`Db`] when it is emptied: keeps the old slot vector for the walk to finish (the
     /// first time; later the live slots hold only entries created during the snapshot).
-    pub(crate) fn detach(&mut self, slots: Vec<Option<Entry>>) {
+    pub(crate) fn detach(&mut self, slots: Slots) {
         if self.detached.is_none() {
             self.detached = Some(slots);
         }
     }
 
     /// Walks pending entries from the cursor, appending them to `out` until it holds `limit` bytes.
-    fn walk(&mut self, live: &[Option<Entry>], limit: usize, out: &mut Vec<u8>) {
+    fn walk(&mut self, live: &Slots, limit: usize, out: &mut Vec<u8>) {
         while self.pending > 0 && out.len() < limit {
             let word_index = self.cursor / 64;
             let Some(&word) = self.bits.get(word_index) else {
@@ -154,14 +154,14 @@ impl SnapshotMark {
             match &mut self.detached {
                 // Written once, so the detached copy can be freed as the walk goes.
                 Some(old) => {
-                    if let Some(e) = old.get_mut(slot).and_then(Option::take) {
-                        self.format.entry(&e, out);
+                    if let Some((e, expire_at)) = old.take(slot) {
+                        self.format.entry(&e, expire_at, out);
                         self.written += 1;
                     }
                 }
                 None => {
-                    if let Some(e) = live.get(slot).and_then(|s| s.as_ref()) {
-                        self.format.entry(e, out);
+                    if let Some((e, expire_at)) = live.get(slot) {
+                        self.format.entry(e, expire_at, out);
                         self.written += 1;
                     }
                 }

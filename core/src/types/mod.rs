@@ -3,6 +3,7 @@
 //! Owns the in-memory representation of each data type. Nothing here knows about clients or replies.
 
 pub mod hash;
+pub mod inline_bytes;
 pub mod list;
 pub mod longdouble;
 pub mod number;

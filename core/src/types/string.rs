@@ -4,6 +4,7 @@
 //! 64-bit integer, kept as one), `embstr` (a short string written whole by SET-like commands) and `raw`
 //! (long strings, and any string changed in place by APPEND or SETRANGE).
 
+use super::inline_bytes::InlineBytes;
 use super::number;
 
 /// Strings up to this length written whole are reported as `embstr`.
@@ -14,13 +15,19 @@ pub const EMBSTR_MAX_LEN: usize = 44;
 pub enum StringValue {
     /// An integer, rendered in decimal when read.
     Int(i64),
-    /// Bytes written whole, at most [`EMBSTR_MAX_LEN`] long.
-    Embstr(Box<[u8]>),
-    /// Bytes that may grow in place.
-    Raw(Vec<u8>),
+    /// Bytes written whole, at most [`EMBSTR_MAX_LEN`] long (inline in the value when short enough).
+    Embstr(InlineBytes),
+    /// Bytes that may grow in place. Boxed so that the common short strings keep `StringValue` (and so
+    /// every key's entry) small; a raw string is long or appended to, so one more pointer is cheap.
+    Raw(Box<Vec<u8>>),
 }
 
 impl StringValue {
+    /// A raw (growable) string holding `bytes`.
+    pub fn raw(bytes: Vec<u8>) -> StringValue {
+        StringValue::Raw(Box::new(bytes))
+    }
+
     /// The encoding a value written whole (by SET, MSET, GETSET, ...) gets.
     pub fn from_bytes(bytes: &[u8]) -> StringValue {
         if bytes.len() <= 20 {
@@ -29,9 +36,9 @@ impl StringValue {
             }
         }
         if bytes.len() <= EMBSTR_MAX_LEN {
-            StringValue::Embstr(bytes.into())
+            StringValue::Embstr(InlineBytes::new(bytes))
         } else {
-            StringValue::Raw(bytes.to_vec())
+            StringValue::Raw(Box::new(bytes.to_vec()))
         }
     }
 
@@ -69,7 +76,7 @@ impl StringValue {
                 let len = number::format_i64(*n, &mut buf);
                 f(&buf[..len])
             }
-            StringValue::Embstr(b) => f(b),
+            StringValue::Embstr(b) => f(b.as_slice()),
             StringValue::Raw(v) => f(v),
         }
     }
@@ -83,7 +90,7 @@ impl StringValue {
     pub fn as_i64(&self) -> Option<i64> {
         match self {
             StringValue::Int(n) => Some(*n),
-            StringValue::Embstr(b) => number::parse_i64(b),
+            StringValue::Embstr(b) => number::parse_i64(b.as_slice()),
             StringValue::Raw(v) => number::parse_i64(v),
         }
     }
@@ -91,7 +98,7 @@ impl StringValue {
     /// Turns the value into a growable buffer (APPEND, SETRANGE) and returns it.
     pub fn make_raw(&mut self) -> &mut Vec<u8> {
         if !matches!(self, StringValue::Raw(_)) {
-            *self = StringValue::Raw(self.to_vec());
+            *self = StringValue::raw(self.to_vec());
         }
         match self {
             StringValue::Raw(v) => v,
@@ -104,8 +111,8 @@ impl StringValue {
     pub fn heap_size(&self) -> usize {
         match self {
             StringValue::Int(_) => 0,
-            StringValue::Embstr(b) => b.len(),
-            StringValue::Raw(v) => v.capacity(),
+            StringValue::Embstr(b) => b.heap_size(),
+            StringValue::Raw(v) => v.capacity() + std::mem::size_of::<Vec<u8>>(),
         }
     }
 }

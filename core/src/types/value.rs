@@ -11,10 +11,10 @@ use super::zset::ZSetValue;
 pub enum Value {
     /// A string (binary-safe bytes, or an integer stored compactly).
     String(StringValue),
-    /// A list of byte strings.
-    List(ListValue),
-    /// A map of fields to values (boxed, like the other large collections, so that every key's entry
-    /// stays small whatever type it holds).
+    /// A list of byte strings (boxed, like every collection, so that every key's entry stays small
+    /// whatever type it holds).
+    List(Box<ListValue>),
+    /// A map of fields to values.
     Hash(Box<HashValue>),
     /// A set of distinct byte strings.
     Set(Box<SetValue>),
@@ -66,7 +66,7 @@ mod tests {
         // Every key's entry embeds a Value: large collections live behind a pointer so that a string
         // key does not pay for a sorted set's inline size.
         assert!(
-            std::mem::size_of::<Value>() <= 40,
+            std::mem::size_of::<Value>() <= 24,
             "Value is {} bytes",
             std::mem::size_of::<Value>()
         );

@@ -202,11 +202,11 @@ pub fn write_snapshot(out: &mut Vec<u8>, dbs: &[Db], config: &Config, info: &Hea
         if live.is_empty() {
             continue;
         }
-        let volatile = live.iter().filter(|e| e.expire_at().is_some()).count();
+        let volatile = live.iter().filter(|e| e.has_expire()).count();
         writer.select_db(out, index, live.len() as u64, volatile as u64);
         for e in live {
             let access = access_info(config, e.access_s, now_ms);
-            writer.entry(out, e.key(), &e.value, e.expire_at(), access);
+            writer.entry(out, e.key(), &e.value, db.expire_of(e), access);
         }
     }
     writer.finish(out);

@@ -28,12 +28,12 @@ impl SnapshotFormat for TestFormat {
         out.push(SELECT);
         out.extend_from_slice(&(db as u32).to_le_bytes());
     }
-    fn entry(&self, entry: &Entry, out: &mut Vec<u8>) {
+    fn entry(&self, entry: &Entry, expire_at: Option<i64>, out: &mut Vec<u8>) {
         let mut values = self.values.lock().unwrap();
         out.push(ENTRY);
         out.extend_from_slice(&(entry.key().len() as u32).to_le_bytes());
         out.extend_from_slice(entry.key());
-        out.extend_from_slice(&entry.expire_at().unwrap_or(NO_EXPIRE).to_le_bytes());
+        out.extend_from_slice(&expire_at.unwrap_or(NO_EXPIRE).to_le_bytes());
         out.extend_from_slice(&(values.len() as u32).to_le_bytes());
         values.push(entry.value.clone());
     }
@@ -97,7 +97,7 @@ fn contents(dbs: &[Db], now_ms: i64) -> Contents {
         for e in db.iter(now_ms) {
             out.insert(
                 (i, e.key().to_vec()),
-                (e.value.clone(), e.expire_at().unwrap_or(NO_EXPIRE)),
+                (e.value.clone(), db.expire_of(e).unwrap_or(NO_EXPIRE)),
             );
         }
     }
