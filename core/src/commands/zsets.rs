@@ -238,8 +238,8 @@ fn zadd_generic(ctx: &mut Ctx<'_>, mut incr: bool) -> CmdResult {
         for (j, &given) in scores.iter().enumerate() {
             let member = &argv[idx + 1 + 2 * j];
             let mut score = given;
-            match z.score(member) {
-                Some(current) => {
+            match z.lookup(member) {
+                Some((found, current)) => {
                     if nx {
                         continue;
                     }
@@ -256,7 +256,7 @@ fn zadd_generic(ctx: &mut Ctx<'_>, mut incr: bool) -> CmdResult {
                     processed += 1;
                     last = score;
                     if score != current {
-                        z.update_score(member, score);
+                        z.rescore_found(found, member, score);
                         updated += 1;
                     }
                 }
