@@ -72,6 +72,13 @@ fn params(server: &mut Server) -> Params {
     }
 }
 
+/// What [`ZSetValue::insert_new`] is given for a zset already in the large encoding, which ignores it.
+const LARGE_ZSET_PARAMS: Params = Params {
+    max_entries: 0,
+    max_value: 0,
+    seed: 0,
+};
+
 /// Reads a zset key: `Ok(None)` when absent, `WrongType` when it holds another type. Counts a hit or miss.
 fn zread<'s>(
     server: &'s mut Server,
@@ -223,11 +230,18 @@ fn zadd_generic(ctx: &mut Ctx<'_>, mut incr: bool) -> CmdResult {
         .map(|i| zset::parse_score(&argv[i]).ok_or(CommandError::NotFloat))
         .collect::<Result<Vec<f64>, _>>()?;
     let (db, now) = (ctx.client.db, ctx.now_ms);
-    let exists = zwrite(ctx.server, db, key, now)?.is_some();
+    let compact = zwrite(ctx.server, db, key, now)?.map(|z| z.is_compact());
+    let exists = compact.is_some();
     let (mut added, mut updated, mut processed) = (0i64, 0i64, 0i64);
     let mut last = 0.0;
     if exists || !xx {
-        let params = params(ctx.server);
+        // The thresholds (configuration look-ups by name) only matter to a new or compact zset; a large
+        // one never converts back, and its inserts ignore them.
+        let params = if compact == Some(false) {
+            LARGE_ZSET_PARAMS
+        } else {
+            params(ctx.server)
+        };
         if !exists {
             let value = ZSetValue::new_for(argv[idx + 1].len(), params);
             let stamp = ctx.access_stamp();

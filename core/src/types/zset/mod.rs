@@ -446,6 +446,11 @@ impl ZSetValue {
         self.len() == 0
     }
 
+    /// True in the compact (listpack) encoding.
+    pub fn is_compact(&self) -> bool {
+        matches!(self.repr, Repr::Small(_))
+    }
+
     /// The name `OBJECT ENCODING` reports.
     pub fn encoding_name(&self) -> &'static str {
         match &self.repr {
@@ -530,6 +535,7 @@ impl ZSetValue {
 
     /// Adds `member`, which must be absent, converting to the large encoding first when the compact one
     /// would exceed the thresholds.
+    /// A zset already in the large encoding ignores `params`.
     pub fn insert_new(&mut self, member: &[u8], score: f64, params: Params) {
         if let Repr::Small(p) = &self.repr {
             if p.len() + 1 > params.max_entries || member.len() > params.max_value {
@@ -707,9 +713,18 @@ unsafe extern "C" {
 /// Runs the C library's `strtod` on `text` (NUL-terminated copy): the value and the bytes consumed.
 /// The C library's grammar is the reference's (hex floats, `inf`, `infinity`, `nan`, leading spaces).
 fn c_strtod(text: &[u8]) -> (f64, usize) {
-    let mut buf = Vec::with_capacity(text.len() + 1);
-    buf.extend_from_slice(text);
-    buf.push(0);
+    // Scores are short: copy them to the stack rather than allocating for every ZADD argument.
+    let mut stack = [0u8; 64];
+    let mut heap = Vec::new();
+    let buf: &[u8] = if text.len() < stack.len() {
+        stack[..text.len()].copy_from_slice(text);
+        &stack[..=text.len()]
+    } else {
+        heap.reserve_exact(text.len() + 1);
+        heap.extend_from_slice(text);
+        heap.push(0);
+        &heap
+    };
     let mut end: *mut c_char = std::ptr::null_mut();
     // SAFETY: `buf` is NUL-terminated and outlives the call; strtod reads up to that NUL and stores a
     // pointer into `buf` (or its start) in `end`, which is only used for its address below.
@@ -739,10 +754,29 @@ fn nonzero_mantissa(text: &[u8]) -> bool {
     }
 }
 
+/// The value of `text` when it is a plain decimal integer (an optional `-`, then 1 to 15 digits): such
+/// an integer is exact in an `f64`, so this is what `strtod` returns for it (`-0` included), without
+/// the C call. Scores in benchmarks and most applications (timestamps, counters) take this path.
+fn parse_small_integer(text: &[u8]) -> Option<f64> {
+    let (negative, digits) = match text.strip_prefix(b"-") {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    };
+    if digits.is_empty() || digits.len() > 15 || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let n = digits.iter().fold(0i64, |n, &d| n * 10 + i64::from(d - b'0'));
+    let v = n as f64;
+    Some(if negative { -v } else { v })
+}
+
 /// Parses a score or weight as the reference does for values it stores: the whole text must be a C
 /// float (no leading space), not NaN, and not out of range (a literal `inf` is fine, an overflow is not;
 /// an underflow to zero is refused, a denormal result accepted).
 pub fn parse_score(text: &[u8]) -> Option<f64> {
+    if let Some(v) = parse_small_integer(text) {
+        return Some(v);
+    }
     if text.is_empty() || c_isspace(text[0]) {
         return None;
     }
@@ -1087,6 +1121,23 @@ mod tests {
         assert_eq!(parse_score(b"1 "), None);
         assert_eq!(parse_score(b""), None);
         assert_eq!(parse_score(b"1\x002"), None);
+        // The integer fast path agrees with strtod bit for bit.
+        for t in [
+            "0",
+            "-0",
+            "7",
+            "-42",
+            "000123",
+            "999999999999999",
+            "-999999999999999",
+            "1234567890123456",
+        ] {
+            let (v, used) = c_strtod(t.as_bytes());
+            assert_eq!(used, t.len());
+            assert_eq!(parse_score(t.as_bytes()).map(f64::to_bits), Some(v.to_bits()), "{t}");
+        }
+        assert_eq!(parse_score(b"-"), None);
+        assert_eq!(parse_score(b"+5"), Some(5.0));
         let b = parse_score_bound(b"(1e400").unwrap();
         assert!(b.exclusive && b.value.is_infinite());
         assert_eq!(parse_score_bound(b"").map(|b| b.value), Some(0.0));
