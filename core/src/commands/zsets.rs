@@ -230,24 +230,27 @@ fn zadd_generic(ctx: &mut Ctx<'_>, mut incr: bool) -> CmdResult {
         .map(|i| zset::parse_score(&argv[i]).ok_or(CommandError::NotFloat))
         .collect::<Result<Vec<f64>, _>>()?;
     let (db, now) = (ctx.client.db, ctx.now_ms);
-    let compact = zwrite(ctx.server, db, key, now)?.map(|z| z.is_compact());
-    let exists = compact.is_some();
+    // A large zset is used as found: one keyspace lookup, and no configuration look-ups by name (the
+    // thresholds only matter to a new or compact zset; a large one never converts back).
+    let (exists, large) = match zwrite(ctx.server, db, key, now)? {
+        Some(z) if !z.is_compact() => (true, Some(z)),
+        found => (found.is_some(), None),
+    };
     let (mut added, mut updated, mut processed) = (0i64, 0i64, 0i64);
     let mut last = 0.0;
     if exists || !xx {
-        // The thresholds (configuration look-ups by name) only matter to a new or compact zset; a large
-        // one never converts back, and its inserts ignore them.
-        let params = if compact == Some(false) {
-            LARGE_ZSET_PARAMS
-        } else {
-            params(ctx.server)
+        let (z, params) = match large {
+            Some(z) => (z, LARGE_ZSET_PARAMS),
+            None => {
+                let params = params(ctx.server);
+                if !exists {
+                    let value = ZSetValue::new_for(argv[idx + 1].len(), params);
+                    let stamp = ctx.access_stamp();
+                    ctx.server.dbs[db].insert_new(key, Value::ZSet(Box::new(value)), NO_EXPIRE, stamp);
+                }
+                (zagain(ctx.server, db, key, now)?, params)
+            }
         };
-        if !exists {
-            let value = ZSetValue::new_for(argv[idx + 1].len(), params);
-            let stamp = ctx.access_stamp();
-            ctx.server.dbs[db].insert_new(key, Value::ZSet(Box::new(value)), NO_EXPIRE, stamp);
-        }
-        let z = zagain(ctx.server, db, key, now)?;
         let mut failure = None;
         for (j, &given) in scores.iter().enumerate() {
             let member = &argv[idx + 1 + 2 * j];
