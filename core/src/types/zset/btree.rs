@@ -13,7 +13,7 @@
 //! * **Tree**: leaves hold up to [`CAP`] keys `(score, slot)` sorted by (score, member bytes), in two
 //!   parallel arrays, and are chained both ways for range walks. Inner nodes hold, per child, the
 //!   child's smallest key, its number of members and its node id. Every non-root node holds at least
-//!   [`MIN`] entries, so the height is O(log n) with a base of at least 16.
+//!   [`MIN`] entries, so the height is O(log n) with a base of at least 8.
 //!
 //! Comparisons read the scores inside the node (the binary search of a node touches a few cache lines)
 //! and only follow a slot to the member bytes when scores tie. A descent visits `height + 1` nodes,
@@ -38,7 +38,7 @@ const NIL: u32 = u32::MAX;
 const CAP: usize = 64;
 
 /// A non-root node holds at least this many entries.
-const MIN: usize = CAP / 4;
+const MIN: usize = CAP / 8;
 
 /// Entries per node when building a tree from sorted members: room left for inserts.
 const FILL: usize = CAP * 7 / 8;
@@ -268,6 +268,19 @@ impl Inner {
     }
 }
 
+/// Where a full node splits when an entry is to go in at `pos`: in the middle, except that an entry
+/// at either end leaves the other part nearly full. Members added in score order (timestamps,
+/// counters, a sorted load) then fill leaves to 7/8 instead of 1/2.
+fn split_point(pos: usize) -> usize {
+    if pos == CAP {
+        CAP - MIN
+    } else if pos == 0 {
+        MIN
+    } else {
+        CAP / 2
+    }
+}
+
 /// Mutable references to two distinct elements of `v`.
 fn two_mut<T>(v: &mut [T], a: usize, b: usize) -> (&mut T, &mut T) {
     if a < b {
@@ -466,15 +479,16 @@ impl Tree {
         let leaf = &self.leaves[node as usize];
         let pos = leaf.keys.partition(|s, sl| self.entry_less(s, sl, score, member));
         let len = leaf.keys.len as usize;
-        // Split a full leaf first; then the key goes into the half that covers its position.
+        // Split a full leaf first; then the key goes into the part that covers its position.
         let mut split = None;
         let (target, tpos) = if len == CAP {
-            let right = self.split_leaf(node);
+            let at = split_point(pos);
+            let right = self.split_leaf(node, at);
             split = Some(right);
-            if pos <= CAP / 2 {
+            if pos <= at {
                 (node, pos)
             } else {
-                (right, pos - CAP / 2)
+                (right, pos - at)
             }
         } else {
             (node, pos)
@@ -499,11 +513,11 @@ impl Tree {
         self.path = path;
     }
 
-    /// Splits the full leaf `id` in halves; returns the new right half, linked after it.
-    fn split_leaf(&mut self, id: u32) -> u32 {
+    /// Splits the full leaf `id` before entry `at`; returns the new right part, linked after it.
+    fn split_leaf(&mut self, id: u32, at: usize) -> u32 {
         let mut right = Leaf::new();
         let left = &mut self.leaves[id as usize];
-        left.move_tail_to(CAP / 2, &mut right);
+        left.move_tail_to(at, &mut right);
         right.prev = id;
         right.next = left.next;
         let next = left.next;
@@ -538,11 +552,12 @@ impl Tree {
                 return;
             }
             let mut right = Inner::new();
-            self.inners[p].move_tail_to(CAP / 2, &mut right);
-            if i < CAP / 2 {
+            let at = split_point(i + 1);
+            self.inners[p].move_tail_to(at, &mut right);
+            if i < at {
                 self.inners[p].insert_child(i + 1, new.0, new.1, new.2);
             } else {
-                right.insert_child(i + 1 - CAP / 2, new.0, new.1, new.2);
+                right.insert_child(i + 1 - at, new.0, new.1, new.2);
             }
             let key = right.keys.get(0);
             let weight = right.weight();
@@ -1148,6 +1163,20 @@ mod tests {
         agree(&t, &model.clone().into_iter().take(0).collect(), &mut state);
         t.insert(b"again", 1.0);
         t.check();
+    }
+
+    #[test]
+    fn members_added_in_order_fill_their_leaves() {
+        for rev in [false, true] {
+            let mut t = Tree::new(1);
+            for i in 0..10_000 {
+                let score = if rev { -f64::from(i) } else { f64::from(i) };
+                t.insert(format!("m{i}").as_bytes(), score);
+            }
+            t.check();
+            let leaves = t.leaves.len() - t.free_leaves.len();
+            assert!(leaves * (CAP - 2 * MIN) <= 10_000, "{leaves} leaves for 10,000 members");
+        }
     }
 
     #[test]
