@@ -739,12 +739,12 @@ impl Tree {
         let (mut node, mut n) = (self.root, 0);
         for _ in 0..self.height {
             let inner = &self.inners[node as usize];
-            let i = inner.keys.partition(&test).saturating_sub(1);
+            let i = inner.keys.partition(test).saturating_sub(1);
             n += inner.count_before(i);
             node = inner.children[i];
         }
         count_visits(u64::from(self.height) + 1);
-        n + self.leaves[node as usize].keys.partition(&test)
+        n + self.leaves[node as usize].keys.partition(test)
     }
 
     /// Rank of the member in `slot`.
@@ -1047,12 +1047,17 @@ mod tests {
     use std::collections::BTreeMap;
 
     /// A total order on (score, member) for the model: scores are never NaN.
-    #[derive(Clone, Debug, PartialEq, PartialOrd)]
+    #[derive(Clone, Debug, PartialEq)]
     struct Key(f64, Vec<u8>);
     impl Eq for Key {}
+    impl PartialOrd for Key {
+        fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
+            Some(self.cmp(o))
+        }
+    }
     impl Ord for Key {
         fn cmp(&self, o: &Self) -> std::cmp::Ordering {
-            self.partial_cmp(o).expect("no NaN")
+            self.0.total_cmp(&o.0).then_with(|| self.1.cmp(&o.1))
         }
     }
 
