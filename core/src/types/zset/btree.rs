@@ -437,15 +437,16 @@ impl Tree {
 
     /// Removes the member in `slot`; returns its bytes and score.
     pub fn remove(&mut self, slot: u32) -> (Vec<u8>, f64) {
-        self.unlink(slot);
+        self.unlink(slot, None);
         self.release(slot)
     }
 
     /// Gives the member in `slot` a new score, keeping its slot and its bytes.
     pub fn rescore(&mut self, slot: u32, score: f64) {
-        self.unlink(slot);
-        self.slots[slot as usize].score = score;
-        self.link(slot);
+        if !self.unlink(slot, Some(score)) {
+            self.slots[slot as usize].score = score;
+            self.link(slot);
+        }
     }
 
     /// Links the indexed `slot` into the tree at its key's position.
@@ -578,9 +579,10 @@ impl Tree {
         self.height += 1;
     }
 
-    /// Unlinks `slot` from the tree (it stays in the slab and the index).
-    fn unlink(&mut self, slot: u32) {
-        self.len -= 1;
+    /// Unlinks `slot` from the tree (it stays in the slab and the index). With a `rescore`, when the
+    /// new score keeps the member between its two neighbours in its leaf, writes it there instead
+    /// (ZINCRBY by a small step: one descent, nothing moves) and returns true.
+    fn unlink(&mut self, slot: u32, rescore: Option<f64>) -> bool {
         let score = self.slots[slot as usize].score;
         let mut path = std::mem::take(&mut self.path);
         path.clear();
@@ -622,20 +624,33 @@ impl Tree {
                     .partition(|s, sl| !self.key_less(score, member, s, sl));
                 i = upto.saturating_sub(1);
             }
-            let inner = &mut self.inners[node as usize];
-            inner.counts[i] -= 1;
             path.push((node, i as u32));
-            node = inner.children[i];
+            node = self.inners[node as usize].children[i];
             level -= 1;
         }
         count_visits(visits);
-        let keys = &mut self.leaves[node as usize].keys;
         let member = &*self.slots[slot as usize].member;
-        let pos = {
-            let slots = &self.slots;
-            keys.partition(|s, sl| s < score || (s == score && &*slots[sl as usize].member < member))
-        };
+        let keys = &self.leaves[node as usize].keys;
+        let pos = keys.partition(|s, sl| self.entry_less(s, sl, score, member));
         debug_assert_eq!(keys.slots[pos], slot, "the key is where its order puts it");
+        if let Some(new) = rescore {
+            let len = keys.len as usize;
+            let fits = pos > 0
+                && pos + 1 < len
+                && self.entry_less(keys.scores[pos - 1], keys.slots[pos - 1], new, member)
+                && self.key_less(new, member, keys.scores[pos + 1], keys.slots[pos + 1]);
+            if fits {
+                self.leaves[node as usize].keys.scores[pos] = new;
+                self.slots[slot as usize].score = new;
+                self.path = path;
+                return true;
+            }
+        }
+        self.len -= 1;
+        for &(p, i) in &path {
+            self.inners[p as usize].counts[i as usize] -= 1;
+        }
+        let keys = &mut self.leaves[node as usize].keys;
         let len = keys.len as usize;
         remove_at(&mut keys.scores, len, pos);
         remove_at(&mut keys.slots, len, pos);
@@ -650,6 +665,7 @@ impl Tree {
             self.propagate_min(&path, key);
         }
         self.path = path;
+        false
     }
 
     /// Brings child `i` of inner node `p` (which has a sibling) above [`MIN`] entries: merges it with a
@@ -1168,6 +1184,26 @@ mod tests {
         agree(&t, &model.clone().into_iter().take(0).collect(), &mut state);
         t.insert(b"again", 1.0);
         t.check();
+    }
+
+    #[test]
+    fn small_score_steps_rewrite_in_place_and_stay_ordered() {
+        let mut t = Tree::new(1);
+        for i in 0..5000 {
+            t.insert(format!("m{i}").as_bytes(), f64::from(i) * 10.0);
+        }
+        let mut state = 5;
+        for _ in 0..20_000 {
+            let i = rand(&mut state) % 5000;
+            let slot = t.find(format!("m{i}").as_bytes()).expect("present");
+            // Mostly steps inside the gap to the neighbours (in place), sometimes past them (moved).
+            let step = (rand(&mut state) % 40) as f64 - 20.0;
+            let score = t.slot(slot).score + step;
+            t.rescore(slot, score);
+            assert_eq!(t.slot(slot).score, score);
+        }
+        t.check();
+        assert_eq!(t.len(), 5000);
     }
 
     #[test]
