@@ -113,6 +113,38 @@ fn zsets(c: &mut Criterion) {
         client,
         &[&[b"ZRANGE", b"myzset", b"100", b"109"]],
     );
+
+    // The `versus` ZADD workload (`ZADD myzset __rand_int__ member:__rand_int__`, -r 100000) once the
+    // set is full: a random member of a 100k-member zset gets a random new score. 64 ZADDs per iteration.
+    let (mut server, client) = server_with_client();
+    let n = size(100_000, 2_000) as u64;
+    for i in 0..n {
+        let (s, m) = (next_rand(&mut 7, n), format!("member:{i:012}"));
+        run(
+            &mut server,
+            client,
+            &[b"ZADD", b"bigzset", s.to_string().as_bytes(), m.as_bytes()],
+        );
+    }
+    let mut state = 1;
+    let words: Vec<[Vec<u8>; 4]> = (0..64)
+        .map(|_| {
+            let score = next_rand(&mut state, n).to_string().into_bytes();
+            let member = format!("member:{:012}", next_rand(&mut state, n)).into_bytes();
+            [b"ZADD".to_vec(), b"bigzset".to_vec(), score, member]
+        })
+        .collect();
+    let cmds: Vec<Vec<&[u8]>> = words.iter().map(|w| w.iter().map(|a| a.as_slice()).collect()).collect();
+    let cmds: Vec<&[&[u8]]> = cmds.iter().map(|c| c.as_slice()).collect();
+    bench_cmds(c, "cmd/ZADD_100k_random_x64", &mut server, client, &cmds);
+}
+
+/// A pseudo-random number below `n` from an LCG `state` (benchmarks need repeatable inputs, not quality).
+fn next_rand(state: &mut u64, n: u64) -> u64 {
+    *state = state
+        .wrapping_mul(6_364_136_223_846_793_005)
+        .wrapping_add(1_442_695_040_888_963_407);
+    (*state >> 33) % n
 }
 
 /// A pipeline of 16 commands (8 SET and 8 GET on distinct keys) parsed from one buffer and run with

@@ -72,6 +72,13 @@ fn params(server: &mut Server) -> Params {
     }
 }
 
+/// What [`ZSetValue::insert_new`] is given for a zset already in the large encoding, which ignores it.
+const LARGE_ZSET_PARAMS: Params = Params {
+    max_entries: 0,
+    max_value: 0,
+    seed: 0,
+};
+
 /// Reads a zset key: `Ok(None)` when absent, `WrongType` when it holds another type. Counts a hit or miss.
 fn zread<'s>(
     server: &'s mut Server,
@@ -223,23 +230,33 @@ fn zadd_generic(ctx: &mut Ctx<'_>, mut incr: bool) -> CmdResult {
         .map(|i| zset::parse_score(&argv[i]).ok_or(CommandError::NotFloat))
         .collect::<Result<Vec<f64>, _>>()?;
     let (db, now) = (ctx.client.db, ctx.now_ms);
-    let exists = zwrite(ctx.server, db, key, now)?.is_some();
+    // A large zset is used as found: one keyspace lookup, and no configuration look-ups by name (the
+    // thresholds only matter to a new or compact zset; a large one never converts back).
+    let (exists, large) = match zwrite(ctx.server, db, key, now)? {
+        Some(z) if !z.is_compact() => (true, Some(z)),
+        found => (found.is_some(), None),
+    };
     let (mut added, mut updated, mut processed) = (0i64, 0i64, 0i64);
     let mut last = 0.0;
     if exists || !xx {
-        let params = params(ctx.server);
-        if !exists {
-            let value = ZSetValue::new_for(argv[idx + 1].len(), params);
-            let stamp = ctx.access_stamp();
-            ctx.server.dbs[db].insert_new(key, Value::ZSet(Box::new(value)), NO_EXPIRE, stamp);
-        }
-        let z = zagain(ctx.server, db, key, now)?;
+        let (z, params) = match large {
+            Some(z) => (z, LARGE_ZSET_PARAMS),
+            None => {
+                let params = params(ctx.server);
+                if !exists {
+                    let value = ZSetValue::new_for(argv[idx + 1].len(), params);
+                    let stamp = ctx.access_stamp();
+                    ctx.server.dbs[db].insert_new(key, Value::ZSet(Box::new(value)), NO_EXPIRE, stamp);
+                }
+                (zagain(ctx.server, db, key, now)?, params)
+            }
+        };
         let mut failure = None;
         for (j, &given) in scores.iter().enumerate() {
             let member = &argv[idx + 1 + 2 * j];
             let mut score = given;
-            match z.score(member) {
-                Some(current) => {
+            match z.lookup(member) {
+                Some((found, current)) => {
                     if nx {
                         continue;
                     }
@@ -256,7 +273,7 @@ fn zadd_generic(ctx: &mut Ctx<'_>, mut incr: bool) -> CmdResult {
                     processed += 1;
                     last = score;
                     if score != current {
-                        z.update_score(member, score);
+                        z.rescore_found(found, member, score);
                         updated += 1;
                     }
                 }

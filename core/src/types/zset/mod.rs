@@ -10,40 +10,44 @@
 //!   members cost a few dozen bytes in one allocation rather than one allocation per member. Lookups by
 //!   member are linear, which is what the reference's listpack does too; it is only used while the set
 //!   holds at most `zset-max-listpack-entries` members, each at most `zset-max-listpack-value` bytes.
-//! * **skiplist** (`Large`): an order-statistic tree plus a member → node hash index. Conversion is
-//!   one-way, as in the reference: a set that outgrew the compact form stays large when it shrinks.
+//! * **skiplist** (`Large`, [`btree`]): a B+tree with subtree counts over (score, member) keys, a slab
+//!   owning the members and a member → slot hash index. Conversion is one-way, as in the reference: a
+//!   set that outgrew the compact form stays large when it shrinks.
 //!
-//! # Why a treap with subtree counts
+//! # Why a B+tree with counts
 //!
 //! Ranks (`ZRANK`), positional ranges (`ZRANGE 1000 1010`), score/lex ranges and their counts, and
 //! positional removals must all be O(log n). Each needs "how many members sort before this key" and
-//! "the k-th member", so the ordered index carries subtree sizes. Among the structures that give that —
-//! a skiplist with spans (the reference's), a B-tree with counts, a balanced binary tree with sizes — a
-//! treap is the smallest correct one to write in safe Rust: nodes live in an arena (`Vec`) addressed by
-//! `u32` indices, so there are no raw pointers, and every update is `split` by rank plus `merge`, which
-//! also makes removing a contiguous rank range O(log n + removed). Priorities come from a counter mixed
-//! by splitmix64, so no client input influences the shape (expected depth ~ 2·ln n). The member → node
-//! hash index (keyed with a per-set seed) gives O(1) `ZSCORE` and O(log n) rank-by-member.
-//! Arena slots never move while a member exists (a score update re-links the same node), which gives
-//! `ZSCAN` a stable cursor: the slot number.
+//! "the k-th member", so the ordered index carries subtree sizes. The first large encoding was a treap
+//! over an arena (a binary tree with sizes): small and simple, but a score update took six root-to-leaf
+//! passes (split and merge by rank) over ~25 scattered 48-byte nodes each. A skiplist with spans (the
+//! reference's) walks ~log₄ n levels of four hops, each hop a cache miss, plus one allocation per node
+//! for its level array. A B+tree whose leaves hold 64 `(score, slot)` keys in parallel arrays finds a
+//! key with 3–4 node visits at 100k members, a binary search of a few cache lines each, and compares
+//! member bytes only when scores tie. Measured on the `versus` ZADD workload (a random member of a
+//! 100k-member zset gets a random score; `benches/examples/zadd_loop.rs` under callgrind), a ZADD
+//! took 13,500 instructions in `Server::execute` with the treap and 5,200 with this tree (3,400 with
+//! the command-side changes that came with it); criterion's `cmd/ZADD_100k_random_x64` went from
+//! 272 to 154 ns per ZADD. Memory per member is no worse: a 24-byte slot and a 12-byte leaf key
+//! (leaves 7/8 full when members arrive in score order, ~2/3 in random order) against the treap's
+//! 48-byte node — 78.6 against 80.4 B per member in `scripts/mem-per-element`'s 1M-member zset.
+//! Members live in a slab and keep their slot (and their one allocation) across score updates, which
+//! also gives `ZSCAN` a stable cursor: the slot number.
 //!
 //! | operation | small | large |
 //! |---|---|---|
 //! | score of member | O(n) | O(1) |
-//! | add / update / remove member | O(n) | O(log n) expected |
-//! | rank of member, k-th member, count in score/lex range | O(n) | O(log n) expected |
+//! | add / update / remove member | O(n) | O(log n) |
+//! | rank of member, k-th member, count in score/lex range | O(n) | O(log n) |
 //! | range of m members from a rank | O(n) | O(log n + m) |
-//! | remove m members by rank range | O(n) | O(log n + m) |
+//! | remove m members by rank range | O(n) | O(m log n) below n/8 members, else an O(n) rebuild |
+
+mod btree;
 
 use std::cell::Cell;
-use std::hash::BuildHasher;
 use std::os::raw::c_char;
 
-use foldhash::fast::FixedState;
-use hashbrown::HashTable;
-
-/// Index of no node.
-const NIL: u32 = u32::MAX;
+use btree::{Tree, TreeIter};
 
 thread_local! {
     /// Tree nodes visited by this thread's zset operations (see [`node_visits`]).
@@ -85,382 +89,6 @@ fn compact_score(score: f64) -> f64 {
 /// True when (s1, m1) sorts before (s2, m2): by score, then by member bytes.
 fn key_less(s1: f64, m1: &[u8], s2: f64, m2: &[u8]) -> bool {
     s1 < s2 || (s1 == s2 && m1 < m2)
-}
-
-/// One node of the large encoding's tree.
-#[derive(Clone, Debug)]
-struct Node {
-    /// The member bytes (empty in a free slot).
-    member: Box<[u8]>,
-    /// The score (never NaN).
-    score: f64,
-    /// Left child, keys before this one.
-    left: u32,
-    /// Right child, keys after this one.
-    right: u32,
-    /// Nodes in this subtree; 0 marks a free arena slot.
-    size: u32,
-    /// Heap priority: a parent's is at least its children's.
-    prio: u64,
-}
-
-/// The large encoding: a treap over an arena, and a member → node index.
-#[derive(Clone, Debug)]
-struct Tree {
-    /// The arena; a node keeps its slot for as long as its member is present.
-    nodes: Vec<Node>,
-    /// Free slots, reused last-freed first.
-    free: Vec<u32>,
-    /// The root node, or `NIL`.
-    root: u32,
-    /// Member hash → node slot.
-    index: HashTable<u32>,
-    /// The index's hash function, keyed per set.
-    hasher: FixedState,
-    /// State of the priority sequence.
-    prio_state: u64,
-}
-
-/// splitmix64: a fast, well-mixed sequence for treap priorities.
-fn splitmix(state: &mut u64) -> u64 {
-    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    let mut z = *state;
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
-/// Arena, treap and index operations. Ranks are 0-based positions in (score, member) order.
-impl Tree {
-    /// An empty tree whose index is keyed by `seed`.
-    fn new(seed: u64) -> Tree {
-        Tree {
-            nodes: Vec::new(),
-            free: Vec::new(),
-            root: NIL,
-            index: HashTable::new(),
-            hasher: FixedState::with_seed(seed),
-            prio_state: seed ^ 0x5851_F42D_4C95_7F2D,
-        }
-    }
-
-    /// Number of members.
-    fn len(&self) -> usize {
-        self.size(self.root)
-    }
-
-    /// Size of the subtree rooted at `t` (0 for none).
-    fn size(&self, t: u32) -> usize {
-        if t == NIL {
-            0
-        } else {
-            self.nodes[t as usize].size as usize
-        }
-    }
-
-    /// Recomputes `t`'s subtree size from its children.
-    fn update(&mut self, t: u32) {
-        let n = &self.nodes[t as usize];
-        let size = 1 + self.size(n.left) + self.size(n.right);
-        self.nodes[t as usize].size = size as u32;
-    }
-
-    /// The node holding `member`.
-    fn find(&self, member: &[u8]) -> Option<u32> {
-        let hash = self.hasher.hash_one(member);
-        let nodes = &self.nodes;
-        self.index
-            .find(hash, |&i| &*nodes[i as usize].member == member)
-            .copied()
-    }
-
-    /// Splits `t` into its first `k` nodes and the rest.
-    fn split(&mut self, t: u32, k: usize) -> (u32, u32) {
-        if t == NIL {
-            return (NIL, NIL);
-        }
-        count_visits(1);
-        let left = self.nodes[t as usize].left;
-        let ls = self.size(left);
-        if k <= ls {
-            let (a, b) = self.split(left, k);
-            self.nodes[t as usize].left = b;
-            self.update(t);
-            (a, t)
-        } else {
-            let right = self.nodes[t as usize].right;
-            let (a, b) = self.split(right, k - ls - 1);
-            self.nodes[t as usize].right = a;
-            self.update(t);
-            (t, b)
-        }
-    }
-
-    /// Joins two trees whose keys are all ordered `a` before `b`.
-    fn merge(&mut self, a: u32, b: u32) -> u32 {
-        if a == NIL {
-            return b;
-        }
-        if b == NIL {
-            return a;
-        }
-        count_visits(1);
-        if self.nodes[a as usize].prio > self.nodes[b as usize].prio {
-            let r = self.nodes[a as usize].right;
-            let m = self.merge(r, b);
-            self.nodes[a as usize].right = m;
-            self.update(a);
-            a
-        } else {
-            let l = self.nodes[b as usize].left;
-            let m = self.merge(a, l);
-            self.nodes[b as usize].left = m;
-            self.update(b);
-            b
-        }
-    }
-
-    /// Number of leading nodes (in key order) for which `pred` holds; `pred` must hold for a prefix.
-    fn count_prefix(&self, pred: impl Fn(f64, &[u8]) -> bool) -> usize {
-        let (mut t, mut n, mut visits) = (self.root, 0, 0);
-        while t != NIL {
-            visits += 1;
-            let node = &self.nodes[t as usize];
-            if pred(node.score, &node.member) {
-                n += self.size(node.left) + 1;
-                t = node.right;
-            } else {
-                t = node.left;
-            }
-        }
-        count_visits(visits);
-        n
-    }
-
-    /// The node of rank `k`.
-    fn select(&self, mut k: usize) -> Option<u32> {
-        let (mut t, mut visits) = (self.root, 0);
-        let mut found = None;
-        while t != NIL {
-            visits += 1;
-            let node = &self.nodes[t as usize];
-            let ls = self.size(node.left);
-            if k < ls {
-                t = node.left;
-            } else if k == ls {
-                found = Some(t);
-                break;
-            } else {
-                k -= ls + 1;
-                t = node.right;
-            }
-        }
-        count_visits(visits);
-        found
-    }
-
-    /// Rank of node `idx` (which is linked).
-    fn rank_of(&self, idx: u32) -> usize {
-        let node = &self.nodes[idx as usize];
-        let (s, m) = (node.score, &node.member);
-        self.count_prefix(|ns, nm| key_less(ns, nm, s, m))
-    }
-
-    /// Links the unlinked node `idx` into the tree at its key's position.
-    fn link(&mut self, idx: u32) {
-        let rank = {
-            let node = &self.nodes[idx as usize];
-            let (s, m) = (node.score, &node.member);
-            self.count_prefix(|ns, nm| key_less(ns, nm, s, m))
-        };
-        let (l, r) = self.split(self.root, rank);
-        let lx = self.merge(l, idx);
-        self.root = self.merge(lx, r);
-    }
-
-    /// Unlinks node `idx` from the tree (it stays allocated and indexed).
-    fn unlink(&mut self, idx: u32) {
-        let rank = self.rank_of(idx);
-        let (l, r) = self.split(self.root, rank);
-        let (_mid, r2) = self.split(r, 1);
-        let node = &mut self.nodes[idx as usize];
-        node.left = NIL;
-        node.right = NIL;
-        node.size = 1;
-        self.root = self.merge(l, r2);
-    }
-
-    /// Adds a member known to be absent.
-    fn insert(&mut self, member: &[u8], score: f64) {
-        let prio = splitmix(&mut self.prio_state);
-        let node = Node {
-            member: member.into(),
-            score,
-            left: NIL,
-            right: NIL,
-            size: 1,
-            prio,
-        };
-        let idx = match self.free.pop() {
-            Some(i) => {
-                self.nodes[i as usize] = node;
-                i
-            }
-            None => {
-                self.nodes.push(node);
-                (self.nodes.len() - 1) as u32
-            }
-        };
-        let hash = self.hasher.hash_one(member);
-        let nodes = &self.nodes;
-        let hasher = &self.hasher;
-        self.index
-            .insert_unique(hash, idx, |&i| hasher.hash_one(&*nodes[i as usize].member));
-        self.link(idx);
-    }
-
-    /// Releases an unlinked node: drops it from the index and frees its slot. Returns its contents.
-    fn release(&mut self, idx: u32) -> (Vec<u8>, f64) {
-        let hash = self.hasher.hash_one(&*self.nodes[idx as usize].member);
-        if let Ok(entry) = self.index.find_entry(hash, |&i| i == idx) {
-            entry.remove();
-        }
-        let node = &mut self.nodes[idx as usize];
-        let member = std::mem::take(&mut node.member).into_vec();
-        let score = node.score;
-        node.size = 0;
-        node.left = NIL;
-        node.right = NIL;
-        self.free.push(idx);
-        (member, score)
-    }
-
-    /// Frees every node of the detached subtree `t`.
-    fn release_subtree(&mut self, t: u32) {
-        let mut stack = vec![t];
-        while let Some(n) = stack.pop() {
-            if n == NIL {
-                continue;
-            }
-            count_visits(1);
-            stack.push(self.nodes[n as usize].left);
-            stack.push(self.nodes[n as usize].right);
-            self.release(n);
-        }
-    }
-
-    /// Removes the nodes of ranks `start..end`.
-    fn remove_ranks(&mut self, start: usize, end: usize) {
-        let (l, r) = self.split(self.root, start);
-        let (mid, r2) = self.split(r, end - start);
-        self.root = self.merge(l, r2);
-        self.release_subtree(mid);
-    }
-
-    /// An in-order walk from rank `start`, ascending or (`rev`) descending.
-    fn iter_from(&self, start: usize, rev: bool) -> TreeIter<'_> {
-        let mut stack = Vec::new();
-        let (mut t, mut k) = (self.root, start);
-        let mut visits = 0;
-        while t != NIL {
-            visits += 1;
-            let node = &self.nodes[t as usize];
-            let ls = self.size(node.left);
-            if k < ls {
-                if !rev {
-                    stack.push(t);
-                }
-                t = node.left;
-            } else if k == ls {
-                stack.push(t);
-                break;
-            } else {
-                if rev {
-                    stack.push(t);
-                }
-                k -= ls + 1;
-                t = node.right;
-            }
-        }
-        count_visits(visits);
-        TreeIter { tree: self, stack, rev }
-    }
-
-    /// Checks order, heap order, sizes, the index and the free list; panics on a violation.
-    fn check(&self) {
-        let mut count = 0;
-        if self.root != NIL {
-            count = self.check_node(self.root, None, None);
-        }
-        let live = self.nodes.iter().filter(|n| n.size > 0).count();
-        assert_eq!(count, live, "every live node is in the tree");
-        assert_eq!(self.index.len(), live, "index covers every live node");
-        assert_eq!(live + self.free.len(), self.nodes.len(), "slots are live or free");
-        for (i, n) in self.nodes.iter().enumerate() {
-            if n.size > 0 {
-                assert_eq!(self.find(&n.member), Some(i as u32), "member is findable");
-            }
-        }
-    }
-
-    /// Checks the subtree at `t` against its key bounds; returns its size.
-    fn check_node(&self, t: u32, lo: Option<u32>, hi: Option<u32>) -> usize {
-        let n = &self.nodes[t as usize];
-        assert!(!n.score.is_nan(), "no NaN score");
-        if let Some(lo) = lo {
-            let l = &self.nodes[lo as usize];
-            assert!(key_less(l.score, &l.member, n.score, &n.member), "ordered");
-        }
-        if let Some(hi) = hi {
-            let h = &self.nodes[hi as usize];
-            assert!(key_less(n.score, &n.member, h.score, &h.member), "ordered");
-        }
-        let mut size = 1;
-        for child in [n.left, n.right] {
-            if child != NIL {
-                assert!(self.nodes[child as usize].prio <= n.prio, "heap order");
-            }
-        }
-        if n.left != NIL {
-            size += self.check_node(n.left, lo, Some(t));
-        }
-        if n.right != NIL {
-            size += self.check_node(n.right, Some(t), hi);
-        }
-        assert_eq!(size, n.size as usize, "subtree size");
-        size
-    }
-}
-
-/// In-order iterator over a [`Tree`] from a starting rank.
-struct TreeIter<'a> {
-    /// The tree walked.
-    tree: &'a Tree,
-    /// Nodes still to visit; the top is next.
-    stack: Vec<u32>,
-    /// Walking towards rank 0.
-    rev: bool,
-}
-
-impl<'a> Iterator for TreeIter<'a> {
-    type Item = (&'a [u8], f64);
-
-    /// The next member and score.
-    fn next(&mut self) -> Option<Self::Item> {
-        let t = self.stack.pop()?;
-        let nodes = &self.tree.nodes;
-        let node = &nodes[t as usize];
-        let mut c = if self.rev { node.left } else { node.right };
-        let mut visits = 1;
-        while c != NIL {
-            visits += 1;
-            self.stack.push(c);
-            let n = &nodes[c as usize];
-            c = if self.rev { n.right } else { n.left };
-        }
-        count_visits(visits);
-        Some((&node.member, node.score))
-    }
 }
 
 /// The compact encoding: every element packed back to back in one exact-fit byte buffer.
@@ -708,6 +336,24 @@ enum Repr {
     Large(Box<Tree>),
 }
 
+/// Where [`ZSetValue::lookup`] found a member: only valid until the zset next changes.
+#[derive(Clone, Copy, Debug)]
+pub struct Found(FoundAt);
+
+/// The position behind [`Found`], per encoding.
+#[derive(Clone, Copy, Debug)]
+enum FoundAt {
+    /// The element's byte range in the compact buffer.
+    Small {
+        /// Offset of the element.
+        start: usize,
+        /// Offset after the element.
+        end: usize,
+    },
+    /// The member's slot in the large encoding.
+    Large(u32),
+}
+
 /// A zset value.
 #[derive(Clone, Debug)]
 pub struct ZSetValue {
@@ -786,10 +432,7 @@ impl ZSetValue {
                 repr: Repr::Small(Packed::from_sorted(&items)),
             };
         }
-        let mut tree = Tree::new(params.seed);
-        for (m, s) in &items {
-            tree.insert(m, *s);
-        }
+        let tree = Tree::from_sorted(items.iter().map(|(m, s)| (&m[..], *s)), params.seed);
         ZSetValue {
             repr: Repr::Large(Box::new(tree)),
         }
@@ -808,6 +451,11 @@ impl ZSetValue {
         self.len() == 0
     }
 
+    /// True in the compact (listpack) encoding.
+    pub fn is_compact(&self) -> bool {
+        matches!(self.repr, Repr::Small(_))
+    }
+
     /// The name `OBJECT ENCODING` reports.
     pub fn encoding_name(&self) -> &'static str {
         match &self.repr {
@@ -820,13 +468,7 @@ impl ZSetValue {
     pub fn heap_size(&self) -> usize {
         match &self.repr {
             Repr::Small(p) => p.buf.capacity(),
-            Repr::Large(t) => {
-                std::mem::size_of::<Tree>()
-                    + t.nodes.capacity() * std::mem::size_of::<Node>()
-                    + t.nodes.iter().map(|n| n.member.len()).sum::<usize>()
-                    + t.free.capacity() * 4
-                    + t.index.capacity() * 5
-            }
+            Repr::Large(t) => std::mem::size_of::<Tree>() + t.heap_size(),
         }
     }
 
@@ -857,7 +499,7 @@ impl ZSetValue {
         match &self.repr {
             Repr::Small(p) => p.entries().nth(rank).map(|(_, m, s, _)| (m, s)),
             Repr::Large(t) => t.select(rank).map(|i| {
-                let n = &t.nodes[i as usize];
+                let n = t.slot(i);
                 (&*n.member, n.score)
             }),
         }
@@ -867,7 +509,7 @@ impl ZSetValue {
     pub fn score(&self, member: &[u8]) -> Option<f64> {
         match &self.repr {
             Repr::Small(p) => p.find(member).map(|f| f.3),
-            Repr::Large(t) => t.find(member).map(|i| t.nodes[i as usize].score),
+            Repr::Large(t) => t.find(member).map(|i| t.slot(i).score),
         }
     }
 
@@ -891,16 +533,14 @@ impl ZSetValue {
     /// Converts to the large encoding.
     fn convert(&mut self, seed: u64) {
         if let Repr::Small(p) = &self.repr {
-            let mut tree = Tree::new(seed);
-            for (_, m, s, _) in p.entries() {
-                tree.insert(m, s);
-            }
+            let tree = Tree::from_sorted(p.entries().map(|(_, m, s, _)| (m, s)), seed);
             self.repr = Repr::Large(Box::new(tree));
         }
     }
 
     /// Adds `member`, which must be absent, converting to the large encoding first when the compact one
     /// would exceed the thresholds.
+    /// A zset already in the large encoding ignores `params`.
     pub fn insert_new(&mut self, member: &[u8], score: f64, params: Params) {
         if let Repr::Small(p) = &self.repr {
             if p.len() + 1 > params.max_entries || member.len() > params.max_value {
@@ -910,6 +550,33 @@ impl ZSetValue {
         match &mut self.repr {
             Repr::Small(p) => p.insert(member, compact_score(score)),
             Repr::Large(t) => t.insert(member, score),
+        }
+    }
+
+    /// Finds `member` for a later [`ZSetValue::rescore_found`]: where it is, and its score. Saves the
+    /// second member lookup (a hash and a probe) of a read-then-update such as `ZADD` of a member
+    /// that is present.
+    pub fn lookup(&self, member: &[u8]) -> Option<(Found, f64)> {
+        match &self.repr {
+            Repr::Small(p) => p
+                .find(member)
+                .map(|(_, start, end, score)| (Found(FoundAt::Small { start, end }), score)),
+            Repr::Large(t) => t.find(member).map(|i| (Found(FoundAt::Large(i)), t.slot(i).score)),
+        }
+    }
+
+    /// Gives the member `found` by [`ZSetValue::lookup`] (with no change to the zset since) a new score.
+    pub fn rescore_found(&mut self, found: Found, member: &[u8], score: f64) {
+        match (&mut self.repr, found.0) {
+            (Repr::Small(p), FoundAt::Small { start, end }) => {
+                p.cut(start, end, 1);
+                p.insert(member, compact_score(score));
+            }
+            (Repr::Large(t), FoundAt::Large(i)) => t.rescore(i, score),
+            // A position from the other encoding: the zset changed since; find the member again.
+            _ => {
+                self.update_score(member, score);
+            }
         }
     }
 
@@ -930,9 +597,7 @@ impl ZSetValue {
                 let Some(idx) = t.find(member) else {
                     return false;
                 };
-                t.unlink(idx);
-                t.nodes[idx as usize].score = score;
-                t.link(idx);
+                t.rescore(idx, score);
                 true
             }
         }
@@ -951,8 +616,7 @@ impl ZSetValue {
             },
             Repr::Large(t) => match t.find(member) {
                 Some(idx) => {
-                    t.unlink(idx);
-                    t.release(idx);
+                    t.remove(idx);
                     true
                 }
                 None => false,
@@ -994,8 +658,7 @@ impl ZSetValue {
             }
             Repr::Large(t) => {
                 let idx = t.select(rank)?;
-                t.unlink(idx);
-                Some(t.release(idx))
+                Some(t.remove(idx))
             }
         }
     }
@@ -1022,25 +685,7 @@ impl ZSetValue {
                 }
                 0
             }
-            Repr::Large(t) => {
-                let mut i = usize::try_from(cursor).unwrap_or(usize::MAX);
-                let mut seen = 0;
-                // Like the reference, bound the slots examined per call (free slots cost too).
-                let stop = i.saturating_add(count.saturating_mul(10));
-                while i < t.nodes.len() && seen < count && i < stop {
-                    let n = &t.nodes[i];
-                    if n.size > 0 {
-                        visit(&n.member, n.score);
-                        seen += 1;
-                    }
-                    i += 1;
-                }
-                if i >= t.nodes.len() {
-                    0
-                } else {
-                    i as u64
-                }
-            }
+            Repr::Large(t) => t.scan(cursor, count, visit),
         }
     }
 
@@ -1073,9 +718,18 @@ unsafe extern "C" {
 /// Runs the C library's `strtod` on `text` (NUL-terminated copy): the value and the bytes consumed.
 /// The C library's grammar is the reference's (hex floats, `inf`, `infinity`, `nan`, leading spaces).
 fn c_strtod(text: &[u8]) -> (f64, usize) {
-    let mut buf = Vec::with_capacity(text.len() + 1);
-    buf.extend_from_slice(text);
-    buf.push(0);
+    // Scores are short: copy them to the stack rather than allocating for every ZADD argument.
+    let mut stack = [0u8; 64];
+    let mut heap = Vec::new();
+    let buf: &[u8] = if text.len() < stack.len() {
+        stack[..text.len()].copy_from_slice(text);
+        &stack[..=text.len()]
+    } else {
+        heap.reserve_exact(text.len() + 1);
+        heap.extend_from_slice(text);
+        heap.push(0);
+        &heap
+    };
     let mut end: *mut c_char = std::ptr::null_mut();
     // SAFETY: `buf` is NUL-terminated and outlives the call; strtod reads up to that NUL and stores a
     // pointer into `buf` (or its start) in `end`, which is only used for its address below.
@@ -1105,10 +759,29 @@ fn nonzero_mantissa(text: &[u8]) -> bool {
     }
 }
 
+/// The value of `text` when it is a plain decimal integer (an optional `-`, then 1 to 15 digits): such
+/// an integer is exact in an `f64`, so this is what `strtod` returns for it (`-0` included), without
+/// the C call. Scores in benchmarks and most applications (timestamps, counters) take this path.
+fn parse_small_integer(text: &[u8]) -> Option<f64> {
+    let (negative, digits) = match text.strip_prefix(b"-") {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    };
+    if digits.is_empty() || digits.len() > 15 || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let n = digits.iter().fold(0i64, |n, &d| n * 10 + i64::from(d - b'0'));
+    let v = n as f64;
+    Some(if negative { -v } else { v })
+}
+
 /// Parses a score or weight as the reference does for values it stores: the whole text must be a C
 /// float (no leading space), not NaN, and not out of range (a literal `inf` is fine, an overflow is not;
 /// an underflow to zero is refused, a denormal result accepted).
 pub fn parse_score(text: &[u8]) -> Option<f64> {
+    if let Some(v) = parse_small_integer(text) {
+        return Some(v);
+    }
     if text.is_empty() || c_isspace(text[0]) {
         return None;
     }
@@ -1453,6 +1126,23 @@ mod tests {
         assert_eq!(parse_score(b"1 "), None);
         assert_eq!(parse_score(b""), None);
         assert_eq!(parse_score(b"1\x002"), None);
+        // The integer fast path agrees with strtod bit for bit.
+        for t in [
+            "0",
+            "-0",
+            "7",
+            "-42",
+            "000123",
+            "999999999999999",
+            "-999999999999999",
+            "1234567890123456",
+        ] {
+            let (v, used) = c_strtod(t.as_bytes());
+            assert_eq!(used, t.len());
+            assert_eq!(parse_score(t.as_bytes()).map(f64::to_bits), Some(v.to_bits()), "{t}");
+        }
+        assert_eq!(parse_score(b"-"), None);
+        assert_eq!(parse_score(b"+5"), Some(5.0));
         let b = parse_score_bound(b"(1e400").unwrap();
         assert!(b.exclusive && b.value.is_infinite());
         assert_eq!(parse_score_bound(b"").map(|b| b.value), Some(0.0));
