@@ -6,6 +6,7 @@ pub mod hash;
 pub mod list;
 pub mod longdouble;
 pub mod number;
+pub mod packed;
 pub mod set;
 pub mod string;
 pub mod value;
