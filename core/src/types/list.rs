@@ -223,6 +223,34 @@ struct Quick {
     limit: NodeLimit,
 }
 
+impl Quick {
+    /// The node holding element `index` and the byte offset of its entry there; `None` past the end.
+    fn locate(&self, index: usize) -> Option<(usize, usize)> {
+        let q = self;
+        if index >= q.len {
+            return None;
+        }
+        if index < q.len / 2 {
+            let mut i = index;
+            for (ni, n) in q.nodes.iter().enumerate() {
+                if i < n.count {
+                    return Some((ni, n.offset_of(i)));
+                }
+                i -= n.count;
+            }
+        } else {
+            let mut from_end = q.len - 1 - index;
+            for (ni, n) in q.nodes.iter().enumerate().rev() {
+                if from_end < n.count {
+                    return Some((ni, n.offset_of(n.count - 1 - from_end)));
+                }
+                from_end -= n.count;
+            }
+        }
+        None
+    }
+}
+
 /// A list value. An empty list is never stored: the commands remove its key.
 #[derive(Clone, Debug)]
 pub struct ListValue {
@@ -321,79 +349,54 @@ impl ListValue {
 
     /// Every element, head to tail.
     pub fn iter(&self) -> Iter<'_> {
-        let nodes = &self.q.nodes;
+        let q = &*self.q;
         Iter {
-            nodes,
+            q,
             front: 0,
-            at: nodes.front().map_or(0, |n| n.head),
-            back: nodes.len().saturating_sub(1),
-            end: nodes.back().map_or(0, |n| n.buf.len()),
-            left: self.q.len,
+            cur: q.nodes.front().map_or(&[][..], |n| &n.buf[..]),
+            at: q.nodes.front().map_or(0, |n| n.head),
+            back: q.nodes.back().map(|n| (q.nodes.len() - 1, n.buf.len())),
+            back_index: q.len.wrapping_sub(1),
+            left: q.len,
         }
     }
 
     /// The elements at positions `start..=stop` (both within the list), head to tail.
     pub fn range(&self, start: usize, stop: usize) -> Iter<'_> {
-        let nodes = &self.q.nodes;
-        let empty = Iter {
-            nodes,
-            front: 0,
-            at: 0,
-            back: 0,
-            end: 0,
-            left: 0,
-        };
-        if start > stop {
-            return empty;
-        }
-        let (Some((front, at)), Some((back, last))) = (self.locate(start), self.locate(stop)) else {
-            return empty;
+        let q = &*self.q;
+        let located = if start <= stop { q.locate(start) } else { None };
+        let Some((front, at)) = located else {
+            return Iter {
+                q,
+                front: 0,
+                cur: &[],
+                at: 0,
+                back: None,
+                back_index: 0,
+                left: 0,
+            };
         };
         Iter {
-            nodes,
+            q,
             front,
+            cur: &q.nodes[front].buf,
             at,
-            back,
-            end: read_entry(&nodes[back].buf, last).1,
-            left: stop - start + 1,
+            // Found only if iterated from the back: LRANGE reads forwards and should not pay for it.
+            back: None,
+            back_index: stop,
+            left: stop.min(q.len - 1) - start + 1,
         }
-    }
-
-    /// The node holding element `index` and the byte offset of its entry there; `None` past the end.
-    fn locate(&self, index: usize) -> Option<(usize, usize)> {
-        let q = &*self.q;
-        if index >= q.len {
-            return None;
-        }
-        if index < q.len / 2 {
-            let mut i = index;
-            for (ni, n) in q.nodes.iter().enumerate() {
-                if i < n.count {
-                    return Some((ni, n.offset_of(i)));
-                }
-                i -= n.count;
-            }
-        } else {
-            let mut from_end = q.len - 1 - index;
-            for (ni, n) in q.nodes.iter().enumerate().rev() {
-                if from_end < n.count {
-                    return Some((ni, n.offset_of(n.count - 1 - from_end)));
-                }
-                from_end -= n.count;
-            }
-        }
-        None
     }
 
     /// The element at `index` (0 is the head).
     pub fn get(&self, index: usize) -> Option<&[u8]> {
-        let (ni, at) = self.locate(index)?;
+        let (ni, at) = self.q.locate(index)?;
         Some(read_entry(&self.q.nodes[ni].buf, at).0)
     }
 
     /// Replaces the element at `index`; false (and no change) when out of range.
     pub fn set(&mut self, index: usize, item: &[u8]) -> bool {
-        let Some((ni, at)) = self.locate(index) else {
+        let Some((ni, at)) = self.q.locate(index) else {
             return false;
         };
         let node = &mut self.q.nodes[ni];
@@ -408,7 +411,7 @@ impl ListValue {
         if index == 0 {
             return self.push_front(item);
         }
-        let Some((ni, at)) = self.locate(index) else {
+        let Some((ni, at)) = self.q.locate(index) else {
             return self.push_back(item);
         };
         let node = &mut self.q.nodes[ni];
@@ -630,16 +633,19 @@ impl ListValue {
 
 /// Elements of a list (or a range of it) in order, from either end.
 pub struct Iter<'a> {
-    /// The list's nodes.
-    nodes: &'a VecDeque<Node>,
+    /// The list.
+    q: &'a Quick,
     /// Node of the next element from the front.
     front: usize,
-    /// Offset of that element's entry in its node.
+    /// That node's buffer.
+    cur: &'a [u8],
+    /// Offset of that element's entry in `cur`.
     at: usize,
-    /// Node of the next element from the back.
-    back: usize,
-    /// Offset just past that element's entry in its node.
-    end: usize,
+    /// Node of the next element from the back and the offset just past its entry; `None` until first
+    /// needed (then found from `back_index`).
+    back: Option<(usize, usize)>,
+    /// Position in the list of the next element from the back.
+    back_index: usize,
     /// Elements not yet yielded from either end.
     left: usize,
 }
@@ -652,13 +658,13 @@ impl<'a> Iterator for Iter<'a> {
         if self.left == 0 {
             return None;
         }
-        let mut node = self.nodes.get(self.front)?;
-        if self.at >= node.buf.len() {
+        if self.at >= self.cur.len() {
             self.front += 1;
-            node = self.nodes.get(self.front)?;
+            let node = self.q.nodes.get(self.front)?;
+            self.cur = &node.buf;
             self.at = node.head;
         }
-        let (s, next) = read_entry(&node.buf, self.at);
+        let (s, next) = read_entry(self.cur, self.at);
         self.at = next;
         self.left -= 1;
         Some(s)
@@ -674,14 +680,22 @@ impl DoubleEndedIterator for Iter<'_> {
         if self.left == 0 {
             return None;
         }
-        let mut node = self.nodes.get(self.back)?;
-        if self.end <= node.head {
-            self.back = self.back.checked_sub(1)?;
-            node = self.nodes.get(self.back)?;
-            self.end = node.buf.len();
+        let (mut back, mut end) = match self.back {
+            Some(b) => b,
+            None => {
+                let (ni, at) = self.q.locate(self.back_index)?;
+                (ni, read_entry(&self.q.nodes.get(ni)?.buf, at).1)
+            }
+        };
+        let mut node = self.q.nodes.get(back)?;
+        if end <= node.head {
+            back = back.checked_sub(1)?;
+            node = self.q.nodes.get(back)?;
+            end = node.buf.len();
         }
-        let (s, start) = read_entry_back(&node.buf, self.end);
-        self.end = start;
+        let (s, start) = read_entry_back(&node.buf, end);
+        self.back = Some((back, start));
+        self.back_index = self.back_index.wrapping_sub(1);
         self.left -= 1;
         Some(s)
     }
