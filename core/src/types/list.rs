@@ -34,6 +34,9 @@ const SIZE_LEVELS: [usize; 5] = [4096, 8192, 16_384, 32_768, 65_536];
 /// Bytes a count-limited node does not grow beyond (one entry alone may).
 const SAFETY_LIMIT: usize = 8192;
 
+/// Header bytes below this are a whole 1-byte header: the string's length (see [`super::packed`]).
+const SHORT_HEADER_LIMIT: u8 = 64;
+
 /// Spare room a node allocates at least when it has to grow.
 const MIN_GROWTH: usize = 32;
 
@@ -451,6 +454,10 @@ impl ListValue {
             if let Some(old) = q.nodes.front_mut() {
                 old.seal();
             }
+            // Most lists stay within one node: no room for four node slots up front.
+            if q.nodes.capacity() == 0 {
+                q.nodes.reserve_exact(1);
+            }
             q.nodes.push_front(Node::default());
         }
         if let Some(node) = q.nodes.front_mut() {
@@ -467,6 +474,10 @@ impl ListValue {
         if full {
             if let Some(old) = q.nodes.back_mut() {
                 old.seal();
+            }
+            // Most lists stay within one node: no room for four node slots up front.
+            if q.nodes.capacity() == 0 {
+                q.nodes.reserve_exact(1);
             }
             q.nodes.push_back(Node::default());
         }
@@ -664,7 +675,15 @@ impl<'a> Iterator for Iter<'a> {
             self.cur = &node.buf;
             self.at = node.head;
         }
-        let (s, next) = read_entry(self.cur, self.at);
+        // Short strings (1-byte header and trailer) are the common case: decode them inline.
+        let first = *self.cur.get(self.at)?;
+        let (s, next) = if first < SHORT_HEADER_LIMIT {
+            let start = self.at + 1;
+            let end = start + first as usize;
+            (self.cur.get(start..end)?, end + 1)
+        } else {
+            read_entry(self.cur, self.at)
+        };
         self.at = next;
         self.left -= 1;
         Some(s)

@@ -63,7 +63,7 @@ pub fn push_string(buf: &mut Vec<u8>, s: &[u8]) {
 
 /// The length encoded by the header whose first byte is `first` and whose following bytes are `rest(i)`
 /// (`i` from 0), and the header's size.
-#[inline]
+#[inline(always)]
 fn decode(first: u8, rest: impl Fn(usize) -> u8) -> (usize, usize) {
     match first >> 6 {
         0 => (first as usize, 1),
@@ -94,7 +94,7 @@ pub fn entry_len(len: usize) -> usize {
 
 /// Writes `s` as an entry (header, bytes, then the header reversed as a trailer) into `dst`, which is
 /// exactly [`entry_len`]`(s.len())` bytes long.
-#[inline]
+#[inline(always)]
 pub fn write_entry(dst: &mut [u8], s: &[u8]) {
     let (h, n) = header(s.len());
     dst[..n].copy_from_slice(&h[..n]);
@@ -106,7 +106,7 @@ pub fn write_entry(dst: &mut [u8], s: &[u8]) {
 }
 
 /// Appends `s` as an entry (see [`write_entry`]) to `buf`.
-#[inline]
+#[inline(always)]
 pub fn push_entry(buf: &mut Vec<u8>, s: &[u8]) {
     let (h, n) = header(s.len());
     buf.extend_from_slice(&h[..n]);
@@ -115,7 +115,7 @@ pub fn push_entry(buf: &mut Vec<u8>, s: &[u8]) {
 }
 
 /// The entry at `buf[at..]` written by [`write_entry`]: its string and the offset just past its trailer.
-#[inline]
+#[inline(always)]
 pub fn read_entry(buf: &[u8], at: usize) -> (&[u8], usize) {
     let (len, n) = decode(buf[at], |i| buf[at + 1 + i]);
     let start = at + n;
@@ -124,7 +124,7 @@ pub fn read_entry(buf: &[u8], at: usize) -> (&[u8], usize) {
 
 /// The entry written by [`write_entry`] that ends just before `buf[end]`: its string and the offset of its
 /// header (where it starts).
-#[inline]
+#[inline(always)]
 pub fn read_entry_back(buf: &[u8], end: usize) -> (&[u8], usize) {
     // The trailer is the header reversed, so its last byte is the header's first.
     let (len, n) = decode(buf[end - 1], |i| buf[end - 2 - i]);
