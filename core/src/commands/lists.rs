@@ -244,9 +244,7 @@ fn lrange(ctx: &mut Ctx<'_>) -> CmdResult {
         None => ctx.reply.array(0),
         Some((from, to)) => {
             ctx.reply.array(to - from + 1);
-            for item in list.range(from, to) {
-                ctx.reply.bulk(item);
-            }
+            list.for_each_in_range(from, to, |item| ctx.reply.bulk(item));
         }
     }
     Ok(())

@@ -391,6 +391,35 @@ impl ListValue {
         }
     }
 
+    /// Calls `f` with the elements at positions `start..=stop` (both within the list), head to tail: what
+    /// [`ListValue::range`] yields, walked node by node in a tight loop (LRANGE's path).
+    pub fn for_each_in_range<'a>(&'a self, start: usize, stop: usize, mut f: impl FnMut(&'a [u8])) {
+        let q = &*self.q;
+        let Some((mut ni, mut at)) = (if start <= stop { q.locate(start) } else { None }) else {
+            return;
+        };
+        let mut left = stop.min(q.len - 1) - start + 1;
+        while left > 0 {
+            let Some(node) = q.nodes.get(ni) else { return };
+            let buf = &node.buf[..];
+            while left > 0 && at < buf.len() {
+                let first = buf[at];
+                let (s, next) = if first < SHORT_HEADER_LIMIT {
+                    let begin = at + 1;
+                    let end = begin + first as usize;
+                    (&buf[begin..end], end + 1)
+                } else {
+                    read_entry(buf, at)
+                };
+                f(s);
+                at = next;
+                left -= 1;
+            }
+            ni += 1;
+            at = q.nodes.get(ni).map_or(0, |n| n.head);
+        }
+    }
+
     /// The element at `index` (0 is the head).
     pub fn get(&self, index: usize) -> Option<&[u8]> {
         let (ni, at) = self.q.locate(index)?;
@@ -664,7 +693,7 @@ pub struct Iter<'a> {
 impl<'a> Iterator for Iter<'a> {
     type Item = &'a [u8];
 
-    #[inline]
+    #[inline(always)]
     fn next(&mut self) -> Option<&'a [u8]> {
         if self.left == 0 {
             return None;
@@ -898,6 +927,9 @@ mod tests {
                     let (a, b) = (m.len() / 3, m.len() - 1 - m.len() / 4);
                     if a <= b {
                         assert!(l.range(a, b).eq(m.range(a..=b).map(|v| &v[..])));
+                        let mut walked: Vec<&[u8]> = Vec::new();
+                        l.for_each_in_range(a, b, |e| walked.push(e));
+                        assert!(walked.into_iter().eq(m.range(a..=b).map(|v| &v[..])));
                         assert!(l.range(a, b).rev().eq(m.range(a..=b).rev().map(|v| &v[..])));
                         let mut it = l.range(a, b);
                         let mut want = m.range(a..=b);
