@@ -919,8 +919,8 @@ mod tests {
                 assert_eq!(l.len(), m.len());
                 assert!(l.iter().eq(m.iter().map(|v| &v[..])));
                 assert!(l.iter().rev().eq(m.iter().rev().map(|v| &v[..])));
-                for i in 0..m.len() {
-                    assert_eq!(l.get(i), Some(&m[i][..]));
+                for (i, v) in m.iter().enumerate() {
+                    assert_eq!(l.get(i), Some(&v[..]));
                 }
                 assert_eq!(l.get(m.len()), None);
                 if !m.is_empty() {

@@ -73,7 +73,7 @@ fn decode(first: u8, rest: impl Fn(usize) -> u8) -> (usize, usize) {
             (u32::from_le_bytes(l) as usize, 5)
         }
         _ => {
-            let l = std::array::from_fn(|i| rest(i));
+            let l = std::array::from_fn(rest);
             (u64::from_le_bytes(l) as usize, 9)
         }
     }
