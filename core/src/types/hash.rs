@@ -173,8 +173,8 @@ impl<V> DenseTable<V> {
     }
 }
 
-/// The longest string the packed encoding can hold (its widest length header is 4 bytes); a longer one
-/// converts the hash to the table whatever `hash-max-listpack-value` says.
+/// The longest string the packed hash keeps (at most four length bytes, as the listpack it stands for);
+/// a longer one converts the hash to the table whatever `hash-max-listpack-value` says.
 const MAX_PACKED_STRING: usize = u32::MAX as usize;
 
 /// The compact encoding: (field, value) pairs in insertion order, packed back to back in one buffer, each
