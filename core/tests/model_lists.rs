@@ -645,8 +645,9 @@ fn argv(op: &Op) -> Vec<Vec<u8>> {
     a
 }
 
-/// A server with one connected client and the string key in place.
-fn setup() -> (Server, ClientHandle) {
+/// A server with one connected client and the string key in place; its
+/// `list-max-listpack-size` is `fill`, so that small fills spread short lists over many nodes.
+fn setup(fill: i64) -> (Server, ClientHandle) {
     let mut server = Server::new(Config::default(), 11, 0, ProcessInfo::default());
     let info = ConnInfo {
         addr: "127.0.0.1:5000".into(),
@@ -660,6 +661,18 @@ fn setup() -> (Server, ClientHandle) {
         handle,
         &[b"SET".to_vec(), STRING_KEY.as_bytes().to_vec(), b"v".to_vec()],
     );
+    let fill = fill.to_string().into_bytes();
+    let reply = run(
+        &mut server,
+        handle,
+        &[
+            b"CONFIG".to_vec(),
+            b"SET".to_vec(),
+            b"list-max-listpack-size".to_vec(),
+            fill,
+        ],
+    );
+    assert_eq!(reply, b"+OK\r\n");
     (server, handle)
 }
 
@@ -681,8 +694,11 @@ proptest! {
 
     /// Every reply matches the model's, the keyspace stays consistent, and the final contents agree.
     #[test]
-    fn list_commands_match_the_model(ops in prop::collection::vec(op_strategy(), 1..80)) {
-        let (mut server, handle) = setup();
+    fn list_commands_match_the_model(
+        ops in prop::collection::vec(op_strategy(), 1..80),
+        fill in prop::sample::select(vec![-2i64, -1, 0, 1, 2, 3, 5]),
+    ) {
+        let (mut server, handle) = setup(fill);
         let mut model = Model::default();
         let mut resp3 = false;
         for op in &ops {

@@ -82,7 +82,7 @@ fn pop_list(l: &mut ListValue, end: End) -> Option<Vec<u8>> {
     }
 }
 
-fn push_list(l: &mut ListValue, end: End, item: Vec<u8>) {
+fn push_list(l: &mut ListValue, end: End, item: &[u8]) {
     match end {
         End::Left => l.push_front(item),
         End::Right => l.push_back(item),
@@ -207,7 +207,7 @@ fn try_serve(
                 let Some(v) = pop_list(l, *from) else {
                     return Ok(false);
                 };
-                push_list(l, *to, v.clone());
+                push_list(l, *to, &v);
                 reply.bulk(&v);
                 server.propagation.replace(db, lmove);
                 server.signal_modified(db, key);
@@ -222,7 +222,8 @@ fn try_serve(
                 Some(true) => {}
                 None => {
                     let stamp = server.new_access_stamp(now_ms);
-                    server.dbs[db].insert_new(dst, Value::List(Box::default()), crate::keyspace::NO_EXPIRE, stamp);
+                    let list = super::lists::new_list(server);
+                    server.dbs[db].insert_new(dst, Value::List(list), crate::keyspace::NO_EXPIRE, stamp);
                 }
             }
             let v = match server.lookup_write(db, key, now_ms).map(|e| &mut e.value) {
@@ -233,7 +234,7 @@ fn try_serve(
                 return Ok(false);
             };
             if let Some(Value::List(d)) = server.lookup_write(db, dst, now_ms).map(|e| &mut e.value) {
-                push_list(d, *to, v.clone());
+                push_list(d, *to, &v);
             }
             reply.bulk(&v);
             server.propagation.replace(db, lmove);

@@ -95,10 +95,15 @@ fn write_list<'s>(
     }
 }
 
+/// An empty list whose nodes follow the current `list-max-listpack-size`.
+pub fn new_list(server: &Server) -> ListValue {
+    ListValue::with_fill(server.config.get_i64("list-max-listpack-size"))
+}
+
 /// Stores a new list under `key`, known to be absent, with no TTL.
 fn store_new(ctx: &mut Ctx<'_>, key: &[u8], list: ListValue) {
     let stamp = ctx.access_stamp();
-    ctx.db().insert_new(key, Value::List(Box::new(list)), NO_EXPIRE, stamp);
+    ctx.db().insert_new(key, Value::List(list), NO_EXPIRE, stamp);
 }
 
 /// After a change: deletes the key if its list became empty, then tells the server it was modified.
@@ -119,7 +124,7 @@ fn push_generic(ctx: &mut Ctx<'_>, end: End, only_existing: bool) -> CmdResult {
     let len = match write_list(ctx.server, ctx.client.db, ctx.now_ms, key)? {
         Some(list) => {
             for item in &argv[2..] {
-                list.push(end, item.to_vec());
+                list.push(end, item);
             }
             list.len()
         }
@@ -128,9 +133,9 @@ fn push_generic(ctx: &mut Ctx<'_>, end: End, only_existing: bool) -> CmdResult {
             return Ok(());
         }
         None => {
-            let mut list = ListValue::new();
+            let mut list = new_list(ctx.server);
             for item in &argv[2..] {
-                list.push(end, item.to_vec());
+                list.push(end, item);
             }
             let len = list.len();
             store_new(ctx, key, list);
@@ -191,15 +196,14 @@ fn pop_generic(ctx: &mut Ctx<'_>, end: End, name: &'static str) -> CmdResult {
                 let n = list.len().min(usize::try_from(n).unwrap_or(usize::MAX));
                 ctx.reply.array(n);
                 for _ in 0..n {
-                    if let Some(item) = list.pop(end) {
-                        ctx.reply.bulk(&item);
-                    }
+                    list.pop_with(end, |item| ctx.reply.bulk(item));
                 }
             }
-            None => match list.pop(end) {
-                Some(item) => ctx.reply.bulk(&item),
-                None => ctx.reply.null(),
-            },
+            None => {
+                if list.pop_with(end, |item| ctx.reply.bulk(item)).is_none() {
+                    ctx.reply.null();
+                }
+            }
         }
         list.is_empty()
     };
@@ -240,9 +244,7 @@ fn lrange(ctx: &mut Ctx<'_>) -> CmdResult {
         None => ctx.reply.array(0),
         Some((from, to)) => {
             ctx.reply.array(to - from + 1);
-            for item in list.range(from, to) {
-                ctx.reply.bulk(item);
-            }
+            list.for_each_in_range(from, to, |item| ctx.reply.bulk(item));
         }
     }
     Ok(())
@@ -272,7 +274,7 @@ fn lset(ctx: &mut Ctx<'_>) -> CmdResult {
     let list = write_list(ctx.server, ctx.client.db, ctx.now_ms, key)?.ok_or(CommandError::NoSuchKey)?;
     let index = int_arg(argv, 2)?;
     let pos = resolve_index(index, list.len()).ok_or(CommandError::err("ERR index out of range"))?;
-    list.set(pos, argv[3].to_vec());
+    list.set(pos, &argv[3]);
     ctx.reply.ok();
     finish_change(ctx, key, false);
     Ok(())
@@ -297,7 +299,7 @@ fn linsert(ctx: &mut Ctx<'_>) -> CmdResult {
         ctx.reply.integer(-1);
         return Ok(());
     };
-    list.insert(pos + after as usize, argv[4].to_vec());
+    list.insert(pos + after as usize, &argv[4]);
     let len = list.len();
     ctx.reply.integer(len as i64);
     finish_change(ctx, key, false);
@@ -474,10 +476,10 @@ fn move_generic(ctx: &mut Ctx<'_>, from: End, to: End) -> CmdResult {
     };
     ctx.reply.bulk(&item);
     match write_list(ctx.server, db, now, dst)? {
-        Some(list) => list.push(to, item),
+        Some(list) => list.push(to, &item),
         None => {
-            let mut list = ListValue::new();
-            list.push(to, item);
+            let mut list = new_list(ctx.server);
+            list.push(to, &item);
             store_new(ctx, dst, list);
         }
     }
@@ -530,9 +532,7 @@ fn lmpop(ctx: &mut Ctx<'_>) -> CmdResult {
         ctx.reply.bulk(key);
         ctx.reply.array(n);
         for _ in 0..n {
-            if let Some(item) = list.pop(end) {
-                ctx.reply.bulk(&item);
-            }
+            list.pop_with(end, |item| ctx.reply.bulk(item));
         }
         let now_empty = list.is_empty();
         let name: &[u8] = if end == End::Head { b"LPOP" } else { b"RPOP" };

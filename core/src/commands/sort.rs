@@ -15,7 +15,7 @@ use rand::Rng;
 use super::{CmdResult, CommandError, Ctx, Registry};
 use crate::server::Server;
 use crate::types::zset::{parse_score_bound, Params};
-use crate::types::{ListValue, Value, ZSetValue};
+use crate::types::{Value, ZSetValue};
 
 /// Registers the family's handlers.
 pub fn register(r: &mut Registry) {
@@ -445,19 +445,19 @@ fn sort_generic(ctx: &mut Ctx<'_>, read_only: bool) -> CmdResult {
             }
         }
         Some(dst) => {
-            let mut list = ListValue::new();
+            let mut list = super::lists::new_list(ctx.server);
             for item in window {
                 if o.gets.is_empty() {
-                    list.push_back(item.element.clone());
+                    list.push_back(&item.element);
                 }
                 for pattern in &o.gets {
                     let v = lookup_pattern(ctx.server, db, now, touch, pattern, &item.element);
-                    list.push_back(v.unwrap_or_default());
+                    list.push_back(&v.unwrap_or_default());
                 }
             }
             if output_len > 0 {
                 let stamp = ctx.access_stamp();
-                ctx.server.dbs[db].set(dst, Value::List(Box::new(list)), false, now, stamp);
+                ctx.server.dbs[db].set(dst, Value::List(list), false, now, stamp);
                 ctx.server.signal_modified(db, dst);
                 ctx.server.signal_key_ready(db, dst);
             } else if ctx.server.dbs[db].remove(dst, now).is_some() {

@@ -541,6 +541,10 @@ impl Db {
         }
         for e in entries.iter().flatten() {
             assert!(self.find_slot(e.key()).is_some(), "every key is findable");
+            if let Value::List(l) = &e.value {
+                assert!(!l.is_empty(), "no empty list is stored");
+                l.check_invariants();
+            }
         }
     }
 }

@@ -2,7 +2,7 @@
 //!
 //! Owns the two encodings `OBJECT ENCODING` reports for hashes and the one-way conversion between them:
 //! - `listpack`: one byte buffer of (field, value) pairs in insertion order, each string behind a 1-, 2-
-//!   or 5-byte length header (see `Packed`). Small hashes (at most `hash-max-listpack-entries` pairs,
+//!   or 5-byte length header (see `Packed` and `super::packed`). Small hashes (at most `hash-max-listpack-entries` pairs,
 //!   every field and value at most `hash-max-listpack-value` bytes) are scanned linearly, which for a few
 //!   dozen short entries beats hashing, costs one exact-fit allocation for the whole hash, and gives the
 //!   reference server's reply order (insertion order).
@@ -14,6 +14,7 @@
 //! A hash converts to `hashtable` when an insert makes it too long or brings a too-long string; it never
 //! converts back, as in the reference server.
 
+use super::packed::{header, packed_len, push_string, read_string};
 use foldhash::fast::FixedState;
 use hashbrown::HashTable;
 use std::hash::BuildHasher;
@@ -172,63 +173,9 @@ impl<V> DenseTable<V> {
     }
 }
 
-/// The longest string the packed encoding can hold (its widest length header is 4 bytes); a longer one
-/// converts the hash to the table whatever `hash-max-listpack-value` says.
+/// The longest string the packed hash keeps (at most four length bytes, as the listpack it stands for);
+/// a longer one converts the hash to the table whatever `hash-max-listpack-value` says.
 const MAX_PACKED_STRING: usize = u32::MAX as usize;
-
-/// Strings shorter than this take a 1-byte length header.
-const SHORT_LIMIT: usize = 1 << 6;
-
-/// Strings shorter than this (and at least [`SHORT_LIMIT`]) take a 2-byte length header.
-const MEDIUM_LIMIT: usize = 1 << 14;
-
-/// Tag of the 2-byte header (in its top two bits).
-const MEDIUM_TAG: u8 = 0x40;
-
-/// First byte of the 5-byte header (a 4-byte little-endian length follows).
-const LONG_TAG: u8 = 0x80;
-
-/// The length header of a `len`-byte string: its bytes (in a fixed array) and how many are used.
-///
-/// `0b00LLLLLL` for lengths below 64; `0b01LLLLLL LLLLLLLL` (big end first) below 16384; `0x80` then
-/// four little-endian bytes otherwise (`len` is at most [`MAX_PACKED_STRING`]).
-fn header(len: usize) -> ([u8; 5], usize) {
-    if len < SHORT_LIMIT {
-        ([len as u8, 0, 0, 0, 0], 1)
-    } else if len < MEDIUM_LIMIT {
-        ([MEDIUM_TAG | (len >> 8) as u8, len as u8, 0, 0, 0], 2)
-    } else {
-        let l = (len as u32).to_le_bytes();
-        ([LONG_TAG, l[0], l[1], l[2], l[3]], 5)
-    }
-}
-
-/// Bytes one string takes in the packed buffer, header included.
-fn packed_len(s: &[u8]) -> usize {
-    header(s.len()).1 + s.len()
-}
-
-/// Appends `s` with its header to `buf`.
-fn push_string(buf: &mut Vec<u8>, s: &[u8]) {
-    let (h, n) = header(s.len());
-    buf.extend_from_slice(&h[..n]);
-    buf.extend_from_slice(s);
-}
-
-/// The string whose header starts at `buf[at]`, and the offset just past it. `buf` is always one this
-/// module wrote, so a bad header is a bug here, not bad input.
-fn read_string(buf: &[u8], at: usize) -> (&[u8], usize) {
-    let first = buf[at];
-    let (len, start) = match first >> 6 {
-        0 => (first as usize, at + 1),
-        1 => ((((first & 0x3f) as usize) << 8) | buf[at + 1] as usize, at + 2),
-        _ => {
-            let l = [buf[at + 1], buf[at + 2], buf[at + 3], buf[at + 4]];
-            (u32::from_le_bytes(l) as usize, at + 5)
-        }
-    };
-    (&buf[start..start + len], start + len)
-}
 
 /// The compact encoding: (field, value) pairs in insertion order, packed back to back in one buffer, each
 /// string behind a 1-, 2- or 5-byte length header (see [`header`]).

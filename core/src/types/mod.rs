@@ -7,6 +7,7 @@ pub mod inline_bytes;
 pub mod list;
 pub mod longdouble;
 pub mod number;
+pub mod packed;
 pub mod set;
 pub mod string;
 pub mod value;

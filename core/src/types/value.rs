@@ -11,9 +11,9 @@ use super::zset::ZSetValue;
 pub enum Value {
     /// A string (binary-safe bytes, or an integer stored compactly).
     String(StringValue),
-    /// A list of byte strings (boxed, like every collection, so that every key's entry stays small
-    /// whatever type it holds).
-    List(Box<ListValue>),
+    /// A list of byte strings (one pointer: the list keeps its nodes behind its own box, so that every
+    /// key's entry stays small whatever type it holds).
+    List(ListValue),
     /// A map of fields to values.
     Hash(Box<HashValue>),
     /// A set of distinct byte strings.

@@ -210,7 +210,7 @@ fn pairs<R: Read>(input: &Input<R>, flat: Vec<Vec<u8>>) -> Result<Vec<(Vec<u8>, 
 
 /// A list value, or `None` when empty.
 fn list(items: Vec<Vec<u8>>) -> Option<Value> {
-    (!items.is_empty()).then(|| Value::List(Box::new(items.into_iter().collect::<ListValue>())))
+    (!items.is_empty()).then(|| Value::List(items.into_iter().collect::<ListValue>()))
 }
 
 /// A set value in keel's encoding for these members, or `None` when empty.

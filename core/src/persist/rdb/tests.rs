@@ -77,7 +77,7 @@ fn dump_payloads_match_the_reference_bytes() {
             "00c3091e017878e011000178780a00f0673fdf2001eb95",
         ),
         (
-            Value::List(Box::new(["a", "b", "1", "200", "-5", "70000"].iter().map(|s| s.as_bytes().to_vec()).collect::<ListValue>())),
+            Value::List(["a", "b", "1", "200", "-5", "70000"].iter().map(|s| s.as_bytes().to_vec()).collect()),
             "1201021a1a00000006008161028162020101c0c802dffb02f270110104ff0a00822352557049e29d",
         ),
         (
@@ -107,11 +107,7 @@ fn large_encodings_round_trip() {
         .enumerate()
         .map(|(i, m)| (*m, i as f64 / 3.0))
         .collect();
-    let long_list: Value = Value::List(Box::new(
-        (0..20_000)
-            .map(|i| format!("item-{i}").into_bytes())
-            .collect::<ListValue>(),
-    ));
+    let long_list: Value = Value::List((0..20_000).map(|i| format!("item-{i}").into_bytes()).collect());
     for value in [hash_of(&pairs), set_of(&member_refs), zset_of(&zitems, 128), long_list] {
         let dumped = payload::dump(&value, &SaveParams::default());
         let back = restore(&dumped);
@@ -266,8 +262,7 @@ fn any_value() -> impl Strategy<Value = Value> {
     let text = || prop_oneof![bytes(), any::<i64>().prop_map(|n| n.to_string().into_bytes())];
     prop_oneof![
         text().prop_map(|b| Value::String(StringValue::from_bytes(&b))),
-        prop::collection::vec(text(), 1..300)
-            .prop_map(|items| Value::List(Box::new(items.into_iter().collect::<ListValue>()))),
+        prop::collection::vec(text(), 1..300).prop_map(|items| Value::List(items.into_iter().collect::<ListValue>())),
         prop::collection::vec((text(), text()), 1..200).prop_map(|pairs| {
             let p: Vec<(&[u8], &[u8])> = pairs.iter().map(|(f, v)| (&f[..], &v[..])).collect();
             hash_of(&p)
@@ -315,11 +310,7 @@ fn older_encodings_load() {
         assert!(payload::verify(&p));
         payload::restore(&p, &mut load_params()).unwrap().unwrap()
     };
-    let list = |items: &[&str]| {
-        Value::List(Box::new(
-            items.iter().map(|s| s.as_bytes().to_vec()).collect::<ListValue>(),
-        ))
-    };
+    let list = |items: &[&str]| Value::List(items.iter().map(|s| s.as_bytes().to_vec()).collect());
     assert_eq!(
         seal("0a171700000013000000040000016103f202c0102704fe85ff"),
         list(&["a", "1", "10000", "-123"])
