@@ -35,8 +35,12 @@ pub const DEFAULT_USER: &[u8] = b"default";
 /// The users and the ACL log.
 #[derive(Clone, Debug)]
 pub struct Acl {
-    /// Users by name, in byte order (the order `ACL LIST` and `ACL USERS` show).
-    pub users: BTreeMap<Vec<u8>, User>,
+    /// Users by name, in byte order (the order `ACL LIST` and `ACL USERS` show). Private so every change
+    /// goes through [`Acl::users_mut`], which bumps `generation`.
+    users: BTreeMap<Vec<u8>, User>,
+    /// Bumped on every (possible) change to `users`; clients cache permission answers under it. Starts at
+    /// 1 so a client's 0 never matches.
+    generation: u64,
     pub log: log::Log,
 }
 
@@ -53,8 +57,30 @@ impl Acl {
         users.insert(DEFAULT_USER.to_vec(), User::new_default());
         Acl {
             users,
+            generation: 1,
             log: log::Log::default(),
         }
+    }
+
+    /// The users by name, in byte order.
+    pub fn users(&self) -> &BTreeMap<Vec<u8>, User> {
+        &self.users
+    }
+
+    /// The users, for changing: invalidates every client's cached permissions.
+    pub fn users_mut(&mut self) -> &mut BTreeMap<Vec<u8>, User> {
+        self.generation += 1;
+        &mut self.users
+    }
+
+    /// The current generation of the users table (see [`ClientState::set_user`]).
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// True when `username` exists and may run every command on every key and channel.
+    pub fn unrestricted(&self, username: &[u8]) -> bool {
+        self.users.get(username).is_some_and(|u| u.root().allows_everything())
     }
 
     /// The `default` user (always present).
@@ -76,7 +102,7 @@ impl Acl {
     /// `requirepass`: replaces the default user's passwords with `password`, or makes it password-less
     /// when `password` is empty.
     pub fn set_requirepass(&mut self, password: &str) {
-        if let Some(u) = self.users.get_mut(DEFAULT_USER) {
+        if let Some(u) = self.users_mut().get_mut(DEFAULT_USER) {
             let _ = u.apply(b"resetpass");
             if password.is_empty() {
                 let _ = u.apply(b"nopass");
@@ -169,7 +195,7 @@ pub enum Stage {
 /// then the user's permissions. A refusal is counted, logged, and returned as the error to reply.
 pub fn gate(
     server: &mut Server,
-    client: &ClientState,
+    client: &mut ClientState,
     spec: &'static CommandSpec,
     argv: &[Bytes],
     stage: Stage,
@@ -181,7 +207,16 @@ pub fn gate(
     if stage != Stage::Exec && server.acl.auth_required(client) && !spec.has_flag("no_auth") {
         return Err(CommandError::err(NOAUTH));
     }
-    let Err(denial) = server.acl.check(&client.user, spec, argv) else {
+    // Fast path: this client's user was found unrestricted under the current rules.
+    let generation = server.acl.generation();
+    if client.acl_unrestricted_gen == generation {
+        return Ok(());
+    }
+    if server.acl.unrestricted(client.user()) {
+        client.acl_unrestricted_gen = generation;
+        return Ok(());
+    }
+    let Err(denial) = server.acl.check(client.user(), spec, argv) else {
         return Ok(());
     };
     let context = if stage == Stage::Toplevel {
@@ -201,7 +236,7 @@ pub fn gate(
         reason,
         context,
         object,
-        client.user.to_vec(),
+        client.user().to_vec(),
         now_ms,
     );
     let text = if stage == Stage::Exec {
@@ -272,7 +307,7 @@ pub fn authenticate(
     now_ms: i64,
 ) -> Result<(), CommandError> {
     if server.acl.credentials_ok(username, password) {
-        client.user = username.into();
+        client.set_user(username);
         client.authenticated = true;
         return Ok(());
     }
@@ -299,15 +334,15 @@ pub fn authenticate(
 /// (the client running the command) is among them; it closes after its reply.
 pub fn kill_clients_of(server: &mut Server, current: &mut ClientState, username: &[u8]) -> bool {
     for c in server.clients.iter_mut() {
-        if !c.killed && *c.user == *username {
-            c.user = DEFAULT_USER.into();
+        if !c.killed && c.user() == username {
+            c.set_user(DEFAULT_USER);
             c.authenticated = false;
             c.killed = true;
             server.effects.push(Effect::KillClient(c.id));
         }
     }
-    if *current.user == *username {
-        current.user = DEFAULT_USER.into();
+    if current.user() == username {
+        current.set_user(DEFAULT_USER);
         current.authenticated = false;
         return true;
     }
@@ -462,7 +497,7 @@ mod tests {
     #[test]
     fn aclfile_round_trips_and_reports_every_bad_line() {
         let mut acl = Acl::new();
-        acl.users.insert(
+        acl.users_mut().insert(
             b"alice".to_vec(),
             apply_rules(
                 None,
@@ -471,9 +506,9 @@ mod tests {
             )
             .expect("rules"),
         );
-        let text = String::from_utf8(file::emit(&acl.users)).expect("ascii");
+        let text = String::from_utf8(file::emit(acl.users())).expect("ascii");
         let parsed = file::parse("f.acl", &text).expect("parses");
-        assert_eq!(parsed, acl.users);
+        assert_eq!(&parsed, acl.users());
         let err = file::parse("f.acl", "user a on\nnope\nuser a off\nuser b +nosuch bogus\n").expect_err("bad");
         assert_eq!(
             err,
