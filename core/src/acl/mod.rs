@@ -74,6 +74,7 @@ impl Acl {
     }
 
     /// The current generation of the users table (see [`ClientState::set_user`]).
+    #[inline]
     pub fn generation(&self) -> u64 {
         self.generation
     }
@@ -193,7 +194,26 @@ pub enum Stage {
 
 /// The gate every command found by dispatch passes before it is queued or run: authentication first,
 /// then the user's permissions. A refusal is counted, logged, and returned as the error to reply.
+///
+/// The common case (an authenticated client whose user was found unrestricted under the current
+/// rules) is a few compares, inlined into dispatch; everything else goes through [`gate_checked`].
+#[inline]
 pub fn gate(
+    server: &mut Server,
+    client: &mut ClientState,
+    spec: &'static CommandSpec,
+    argv: &[Bytes],
+    stage: Stage,
+    now_ms: i64,
+) -> Result<(), CommandError> {
+    if client.internal || (client.authenticated && client.acl_unrestricted_gen == server.acl.generation()) {
+        return Ok(());
+    }
+    gate_checked(server, client, spec, argv, stage, now_ms)
+}
+
+/// [`gate`] in full: authentication, then the user's permissions (caching an unrestricted user).
+fn gate_checked(
     server: &mut Server,
     client: &mut ClientState,
     spec: &'static CommandSpec,
@@ -207,7 +227,6 @@ pub fn gate(
     if stage != Stage::Exec && server.acl.auth_required(client) && !spec.has_flag("no_auth") {
         return Err(CommandError::err(NOAUTH));
     }
-    // Fast path: this client's user was found unrestricted under the current rules.
     let generation = server.acl.generation();
     if client.acl_unrestricted_gen == generation {
         return Ok(());
