@@ -428,6 +428,32 @@ mod tests {
     }
 
     #[test]
+    fn cached_permissions_follow_rule_and_user_changes() {
+        let mut s = Server::new(Config::default(), 1, 0, ProcessInfo::default());
+        let admin = crate::test_support::connect_loopback(&mut s);
+        let c = crate::test_support::connect_loopback(&mut s);
+        // Fills c's cache: the default user allows everything.
+        assert_eq!(run(&mut s, c, "SET a v"), "+OK\r\n");
+        assert_eq!(run(&mut s, c, "SET a v"), "+OK\r\n");
+        // Another client narrows the default user: c's next command must see it at once.
+        assert_eq!(run(&mut s, admin, "ACL SETUSER default -set"), "+OK\r\n");
+        assert_eq!(
+            run(&mut s, c, "SET a v"),
+            "-NOPERM this user has no permissions to run the 'set' command\r\n"
+        );
+        assert_eq!(run(&mut s, admin, "ACL SETUSER default +set"), "+OK\r\n");
+        assert_eq!(run(&mut s, c, "SET a v"), "+OK\r\n");
+        // Switching to a restricted user drops the cached answer of the previous one.
+        assert_eq!(run(&mut s, admin, "ACL SETUSER u on >pw +get +auth ~*"), "+OK\r\n");
+        assert_eq!(run(&mut s, c, "AUTH u pw"), "+OK\r\n");
+        assert_eq!(
+            run(&mut s, c, "SET a v"),
+            "-NOPERM this user has no permissions to run the 'set' command\r\n"
+        );
+        assert_eq!(run(&mut s, c, "GET a"), "$1\r\nv\r\n");
+    }
+
+    #[test]
     fn denials_are_counted_by_reason() {
         let mut s = Server::new(Config::default(), 1, 0, ProcessInfo::default());
         let admin = crate::test_support::connect_loopback(&mut s);
