@@ -66,8 +66,13 @@ pub struct ClientState {
     pub multi_error: bool,
     /// Set while `EXEC` runs this client's queued commands: blocking commands must not block.
     pub in_exec: bool,
-    /// The ACL user the connection runs as (`default` until it authenticates as another).
-    pub user: Box<[u8]>,
+    /// The ACL user the connection runs as (`default` until it authenticates as another); changed only
+    /// through [`ClientState::set_user`], which also forgets [`ClientState::acl_unrestricted_gen`].
+    user: Box<[u8]>,
+    /// The ACL generation (`Acl::generation`) at which `user` was found to allow every command, key and
+    /// channel, or 0. While it equals the current generation the gate needs no user lookup; any ACL
+    /// change bumps the generation, so the cached answer can never outlive the rules it came from.
+    pub(crate) acl_unrestricted_gen: u64,
     /// True once the connection authenticated, or from the start when the default user needs no password.
     pub authenticated: bool,
     /// A client keel runs itself (replaying the append-only file at start-up): it needs no password and
@@ -77,6 +82,17 @@ pub struct ClientState {
 }
 
 impl ClientState {
+    /// The ACL user the connection runs as.
+    pub fn user(&self) -> &[u8] {
+        &self.user
+    }
+
+    /// Makes the connection run as `user`, forgetting the permissions cached for the previous one.
+    pub fn set_user(&mut self, user: &[u8]) {
+        self.user = user.into();
+        self.acl_unrestricted_gen = 0;
+    }
+
     /// State for a new connection.
     pub fn new(id: ClientId, info: ConnInfo, now_ms: i64) -> ClientState {
         ClientState {
@@ -97,6 +113,7 @@ impl ClientState {
             multi_error: false,
             in_exec: false,
             user: crate::acl::DEFAULT_USER.into(),
+            acl_unrestricted_gen: 0,
             authenticated: true,
             internal: false,
         }

@@ -204,7 +204,7 @@ impl Server {
         let pass = self.config.get("requirepass").unwrap_or("").to_string();
         self.acl.set_requirepass(&pass);
         let lines = self.config.users.clone();
-        let _ = crate::acl::file::apply_config_users(&mut self.acl.users, &lines);
+        let _ = crate::acl::file::apply_config_users(self.acl.users_mut(), &lines);
         self
     }
 

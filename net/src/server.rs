@@ -394,7 +394,7 @@ fn startup_users(
                 .into(),
         ));
     }
-    let mut scratch = keel_core::acl::Acl::new().users;
+    let mut scratch = keel_core::acl::Acl::new().users().clone();
     keel_core::acl::file::apply_config_users(&mut scratch, &config.users).map_err(invalid)?;
     if aclfile.is_empty() {
         return Ok(None);

@@ -35,8 +35,12 @@ pub const DEFAULT_USER: &[u8] = b"default";
 /// The users and the ACL log.
 #[derive(Clone, Debug)]
 pub struct Acl {
-    /// Users by name, in byte order (the order `ACL LIST` and `ACL USERS` show).
-    pub users: BTreeMap<Vec<u8>, User>,
+    /// Users by name, in byte order (the order `ACL LIST` and `ACL USERS` show). Private so every change
+    /// goes through [`Acl::users_mut`], which bumps `generation`.
+    users: BTreeMap<Vec<u8>, User>,
+    /// Bumped on every (possible) change to `users`; clients cache permission answers under it. Starts at
+    /// 1 so a client's 0 never matches.
+    generation: u64,
     pub log: log::Log,
 }
 
@@ -53,8 +57,31 @@ impl Acl {
         users.insert(DEFAULT_USER.to_vec(), User::new_default());
         Acl {
             users,
+            generation: 1,
             log: log::Log::default(),
         }
+    }
+
+    /// The users by name, in byte order.
+    pub fn users(&self) -> &BTreeMap<Vec<u8>, User> {
+        &self.users
+    }
+
+    /// The users, for changing: invalidates every client's cached permissions.
+    pub fn users_mut(&mut self) -> &mut BTreeMap<Vec<u8>, User> {
+        self.generation += 1;
+        &mut self.users
+    }
+
+    /// The current generation of the users table (see [`ClientState::set_user`]).
+    #[inline]
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// True when `username` exists and may run every command on every key and channel.
+    pub fn unrestricted(&self, username: &[u8]) -> bool {
+        self.users.get(username).is_some_and(|u| u.root().allows_everything())
     }
 
     /// The `default` user (always present).
@@ -76,7 +103,7 @@ impl Acl {
     /// `requirepass`: replaces the default user's passwords with `password`, or makes it password-less
     /// when `password` is empty.
     pub fn set_requirepass(&mut self, password: &str) {
-        if let Some(u) = self.users.get_mut(DEFAULT_USER) {
+        if let Some(u) = self.users_mut().get_mut(DEFAULT_USER) {
             let _ = u.apply(b"resetpass");
             if password.is_empty() {
                 let _ = u.apply(b"nopass");
@@ -167,9 +194,28 @@ pub enum Stage {
 
 /// The gate every command found by dispatch passes before it is queued or run: authentication first,
 /// then the user's permissions. A refusal is counted, logged, and returned as the error to reply.
+///
+/// The common case (an authenticated client whose user was found unrestricted under the current
+/// rules) is a few compares, inlined into dispatch; everything else goes through [`gate_checked`].
+#[inline]
 pub fn gate(
     server: &mut Server,
-    client: &ClientState,
+    client: &mut ClientState,
+    spec: &'static CommandSpec,
+    argv: &[Bytes],
+    stage: Stage,
+    now_ms: i64,
+) -> Result<(), CommandError> {
+    if client.internal || (client.authenticated && client.acl_unrestricted_gen == server.acl.generation()) {
+        return Ok(());
+    }
+    gate_checked(server, client, spec, argv, stage, now_ms)
+}
+
+/// [`gate`] in full: authentication, then the user's permissions (caching an unrestricted user).
+fn gate_checked(
+    server: &mut Server,
+    client: &mut ClientState,
     spec: &'static CommandSpec,
     argv: &[Bytes],
     stage: Stage,
@@ -181,7 +227,15 @@ pub fn gate(
     if stage != Stage::Exec && server.acl.auth_required(client) && !spec.has_flag("no_auth") {
         return Err(CommandError::err(NOAUTH));
     }
-    let Err(denial) = server.acl.check(&client.user, spec, argv) else {
+    let generation = server.acl.generation();
+    if client.acl_unrestricted_gen == generation {
+        return Ok(());
+    }
+    if server.acl.unrestricted(client.user()) {
+        client.acl_unrestricted_gen = generation;
+        return Ok(());
+    }
+    let Err(denial) = server.acl.check(client.user(), spec, argv) else {
         return Ok(());
     };
     let context = if stage == Stage::Toplevel {
@@ -201,7 +255,7 @@ pub fn gate(
         reason,
         context,
         object,
-        client.user.to_vec(),
+        client.user().to_vec(),
         now_ms,
     );
     let text = if stage == Stage::Exec {
@@ -272,7 +326,7 @@ pub fn authenticate(
     now_ms: i64,
 ) -> Result<(), CommandError> {
     if server.acl.credentials_ok(username, password) {
-        client.user = username.into();
+        client.set_user(username);
         client.authenticated = true;
         return Ok(());
     }
@@ -299,15 +353,15 @@ pub fn authenticate(
 /// (the client running the command) is among them; it closes after its reply.
 pub fn kill_clients_of(server: &mut Server, current: &mut ClientState, username: &[u8]) -> bool {
     for c in server.clients.iter_mut() {
-        if !c.killed && *c.user == *username {
-            c.user = DEFAULT_USER.into();
+        if !c.killed && c.user() == username {
+            c.set_user(DEFAULT_USER);
             c.authenticated = false;
             c.killed = true;
             server.effects.push(Effect::KillClient(c.id));
         }
     }
-    if *current.user == *username {
-        current.user = DEFAULT_USER.into();
+    if current.user() == username {
+        current.set_user(DEFAULT_USER);
         current.authenticated = false;
         return true;
     }
@@ -371,6 +425,32 @@ mod tests {
             .find(|l| l.starts_with(field))
             .unwrap_or_default()
             .to_string()
+    }
+
+    #[test]
+    fn cached_permissions_follow_rule_and_user_changes() {
+        let mut s = Server::new(Config::default(), 1, 0, ProcessInfo::default());
+        let admin = crate::test_support::connect_loopback(&mut s);
+        let c = crate::test_support::connect_loopback(&mut s);
+        // Fills c's cache: the default user allows everything.
+        assert_eq!(run(&mut s, c, "SET a v"), "+OK\r\n");
+        assert_eq!(run(&mut s, c, "SET a v"), "+OK\r\n");
+        // Another client narrows the default user: c's next command must see it at once.
+        assert_eq!(run(&mut s, admin, "ACL SETUSER default -set"), "+OK\r\n");
+        assert_eq!(
+            run(&mut s, c, "SET a v"),
+            "-NOPERM this user has no permissions to run the 'set' command\r\n"
+        );
+        assert_eq!(run(&mut s, admin, "ACL SETUSER default +set"), "+OK\r\n");
+        assert_eq!(run(&mut s, c, "SET a v"), "+OK\r\n");
+        // Switching to a restricted user drops the cached answer of the previous one.
+        assert_eq!(run(&mut s, admin, "ACL SETUSER u on >pw +get +auth ~*"), "+OK\r\n");
+        assert_eq!(run(&mut s, c, "AUTH u pw"), "+OK\r\n");
+        assert_eq!(
+            run(&mut s, c, "SET a v"),
+            "-NOPERM this user has no permissions to run the 'set' command\r\n"
+        );
+        assert_eq!(run(&mut s, c, "GET a"), "$1\r\nv\r\n");
     }
 
     #[test]
@@ -462,7 +542,7 @@ mod tests {
     #[test]
     fn aclfile_round_trips_and_reports_every_bad_line() {
         let mut acl = Acl::new();
-        acl.users.insert(
+        acl.users_mut().insert(
             b"alice".to_vec(),
             apply_rules(
                 None,
@@ -471,9 +551,9 @@ mod tests {
             )
             .expect("rules"),
         );
-        let text = String::from_utf8(file::emit(&acl.users)).expect("ascii");
+        let text = String::from_utf8(file::emit(acl.users())).expect("ascii");
         let parsed = file::parse("f.acl", &text).expect("parses");
-        assert_eq!(parsed, acl.users);
+        assert_eq!(&parsed, acl.users());
         let err = file::parse("f.acl", "user a on\nnope\nuser a off\nuser b +nosuch bogus\n").expect_err("bad");
         assert_eq!(
             err,

@@ -69,17 +69,17 @@ fn setuser(ctx: &mut Ctx<'_>) -> CmdResult {
             .into(),
         )
     })?;
-    let user = acl::apply_rules(ctx.server.acl.users.get(name.as_ref()), &name, &rules).map_err(|(rule, e)| {
+    let user = acl::apply_rules(ctx.server.acl.users().get(name.as_ref()), &name, &rules).map_err(|(rule, e)| {
         CommandError::Other(format!("ERR Error in ACL SETUSER modifier '{}': {}", lossy(&rule), e.text()).into())
     })?;
-    ctx.server.acl.users.insert(name.to_vec(), user);
+    ctx.server.acl.users_mut().insert(name.to_vec(), user);
     ctx.reply.ok();
     Ok(())
 }
 
 /// ACL GETUSER username
 fn getuser(ctx: &mut Ctx<'_>) -> CmdResult {
-    let Some(u) = ctx.server.acl.users.get(ctx.argv[2].as_ref()) else {
+    let Some(u) = ctx.server.acl.users().get(ctx.argv[2].as_ref()) else {
         ctx.reply.null();
         return Ok(());
     };
@@ -125,7 +125,7 @@ fn deluser(ctx: &mut Ctx<'_>) -> CmdResult {
     let mut deleted = 0;
     for i in 2..ctx.argc() {
         let name = ctx.argv[i].clone();
-        if ctx.server.acl.users.remove(name.as_ref()).is_some() {
+        if ctx.server.acl.users_mut().remove(name.as_ref()).is_some() {
             deleted += 1;
             if acl::kill_clients_of(ctx.server, ctx.client, &name) {
                 ctx.close_after_reply = true;
@@ -138,8 +138,8 @@ fn deluser(ctx: &mut Ctx<'_>) -> CmdResult {
 
 /// ACL USERS
 fn users(ctx: &mut Ctx<'_>) -> CmdResult {
-    ctx.reply.array(ctx.server.acl.users.len());
-    for name in ctx.server.acl.users.keys() {
+    ctx.reply.array(ctx.server.acl.users().len());
+    for name in ctx.server.acl.users().keys() {
         ctx.reply.bulk(name);
     }
     Ok(())
@@ -147,8 +147,8 @@ fn users(ctx: &mut Ctx<'_>) -> CmdResult {
 
 /// ACL LIST
 fn list(ctx: &mut Ctx<'_>) -> CmdResult {
-    ctx.reply.array(ctx.server.acl.users.len());
-    for u in ctx.server.acl.users.values() {
+    ctx.reply.array(ctx.server.acl.users().len());
+    for u in ctx.server.acl.users().values() {
         ctx.reply.bulk(&u.list_line());
     }
     Ok(())
@@ -156,7 +156,7 @@ fn list(ctx: &mut Ctx<'_>) -> CmdResult {
 
 /// ACL WHOAMI
 fn whoami(ctx: &mut Ctx<'_>) -> CmdResult {
-    ctx.reply.bulk(&ctx.client.user);
+    ctx.reply.bulk(ctx.client.user());
     Ok(())
 }
 
@@ -264,7 +264,7 @@ fn aclfile(ctx: &Ctx<'_>) -> Result<String, CommandError> {
 /// ACL SAVE: the shell writes the users to the aclfile atomically and reports back ([`finish_save`]).
 fn save(ctx: &mut Ctx<'_>) -> CmdResult {
     let path = aclfile(ctx)?;
-    let text = file::emit(&ctx.server.acl.users);
+    let text = file::emit(ctx.server.acl.users());
     ctx.server.wait_for_io(ctx.client);
     ctx.server.effects.push(Effect::AclSave {
         client: ctx.client.id,
@@ -320,10 +320,10 @@ pub fn finish_load(server: &mut Server, client: ClientId, path: &str, text: Resu
 
 /// Installs a freshly loaded user set, closing the connections of every user except `default`.
 pub fn replace_users(server: &mut Server, users: std::collections::BTreeMap<Vec<u8>, acl::user::User>) {
-    server.acl.users = users;
+    *server.acl.users_mut() = users;
     for c in server.clients.iter_mut() {
-        if !c.killed && *c.user != *DEFAULT_USER {
-            c.user = DEFAULT_USER.into();
+        if !c.killed && c.user() != DEFAULT_USER {
+            c.set_user(DEFAULT_USER);
             c.authenticated = false;
             c.killed = true;
             server.effects.push(Effect::KillClient(c.id));
@@ -334,7 +334,7 @@ pub fn replace_users(server: &mut Server, users: std::collections::BTreeMap<Vec<
 /// ACL DRYRUN username command [arg ...]
 fn dryrun(ctx: &mut Ctx<'_>) -> CmdResult {
     let name = ctx.arg(2);
-    if !ctx.server.acl.users.contains_key(name) {
+    if !ctx.server.acl.users().contains_key(name) {
         return Err(CommandError::Other(
             format!("ERR User '{}' not found", lossy(name)).into(),
         ));

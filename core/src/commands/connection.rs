@@ -139,7 +139,7 @@ fn reset(ctx: &mut Ctx<'_>) -> CmdResult {
     set_protocol(ctx, Protocol::Resp2);
     ctx.client.name = None;
     // Back to the default user, authenticated only if that user needs no password.
-    ctx.client.user = crate::acl::DEFAULT_USER.into();
+    ctx.client.set_user(crate::acl::DEFAULT_USER);
     ctx.client.authenticated = ctx.server.acl.new_connection_authenticated();
     // NO-TOUCH cannot be set through 7.0's command set; clearing it keeps later versions' RESET meaning.
     ctx.client.no_touch = false;
@@ -340,7 +340,7 @@ fn write_client_info(out: &mut String, c: &ClientState, argv: Option<&[bytes::By
         REPLY_BUF_SIZE,
         tot_mem,
         c.last_cmd,
-        String::from_utf8_lossy(&c.user),
+        String::from_utf8_lossy(c.user()),
         c.proto.version(),
     );
 }
@@ -429,7 +429,7 @@ impl KillFilter {
             && self.laddr.as_deref().is_none_or(|a| c.info.laddr.as_bytes() == a)
             && self.kind.is_none_or(|k| client_type(c) == k)
             && self.id.is_none_or(|id| c.id == id)
-            && self.user.as_deref().is_none_or(|u| *c.user == *u)
+            && self.user.as_deref().is_none_or(|u| c.user() == u)
             && !(me && self.skip_me)
     }
 }
@@ -467,7 +467,7 @@ fn parse_kill_filter(ctx: &Ctx<'_>) -> Result<KillFilter, CommandError> {
         } else if is(opt, "laddr") {
             f.laddr = Some(c_text_bytes(value).to_vec());
         } else if is(opt, "user") {
-            if !ctx.server.acl.users.contains_key(value.as_ref()) {
+            if !ctx.server.acl.users().contains_key(value.as_ref()) {
                 return Err(CommandError::Other(
                     format!("ERR No such user '{}'", c_text(value)).into(),
                 ));

@@ -27,6 +27,7 @@ pub mod strings;
 pub mod transactions;
 pub mod zsets;
 
+use std::cell::Cell;
 use std::hash::{BuildHasherDefault, Hash, Hasher};
 
 use bytes::Bytes;
@@ -102,6 +103,19 @@ pub struct Registry {
     /// looks its name up here, so names are packed into integers ([`NameKey`]) and hashed with
     /// [`NameHasher`] rather than compared and hashed as byte strings.
     commands: HashMap<NameKey, Entry, BuildHasherDefault<NameHasher>>,
+    /// The last plain command (no subcommands) [`Registry::lookup`] resolved. Clients mostly repeat a
+    /// command (pipelines of SET, of GET...), so a hit costs two compares instead of a hash and a
+    /// probe. Only `&self` methods read it; every `&mut self` method that changes `commands` clears it.
+    last: Cell<Option<LastHit>>,
+}
+
+/// A cached [`Registry::lookup`] result: the packed lower-case name and what it resolves to.
+#[derive(Clone, Copy)]
+struct LastHit {
+    name: u128,
+    len: u8,
+    spec: &'static CommandSpec,
+    handler: Handler,
 }
 
 /// Longest name packed into a [`NameKey::Short`]; every recorded command name fits.
@@ -139,12 +153,20 @@ impl<'a> NameRef<'a> {
             scratch.extend(name.iter().map(u8::to_ascii_lowercase));
             return NameRef::Long(scratch);
         }
-        let mut packed = [0u8; SHORT_NAME];
-        for (d, s) in packed.iter_mut().zip(name) {
-            *d = s.to_ascii_lowercase();
-        }
-        NameRef::Short(u128::from_le_bytes(packed), name.len() as u8)
+        let (packed, len) = pack_short(name);
+        NameRef::Short(packed, len)
     }
+}
+
+/// A name of at most [`SHORT_NAME`] bytes, lower-cased and packed (zero-padded, little-endian), with its
+/// length.
+#[inline]
+fn pack_short(name: &[u8]) -> (u128, u8) {
+    let mut packed = [0u8; SHORT_NAME];
+    for (d, s) in packed.iter_mut().zip(name) {
+        *d = s.to_ascii_lowercase();
+    }
+    (u128::from_le_bytes(packed), name.len() as u8)
 }
 
 impl Hash for NameKey {
@@ -267,6 +289,7 @@ impl Registry {
     /// Registers `handler` for command `name` (`container|sub` for a subcommand). Panics at start-up if the
     /// name is not in the recorded table: that is a programming error, not input.
     pub fn add(&mut self, name: &'static str, handler: Handler) {
+        self.last.set(None);
         let spec = find_spec(name).unwrap_or_else(|| panic!("no recorded spec for command {name}"));
         match name.split_once('|') {
             None => {
@@ -312,6 +335,7 @@ impl Registry {
     /// Moves command `from` to the name `to`, or removes it when `to` is empty (`rename-command`).
     pub fn rename(&mut self, from: &str, to: &str) -> Result<(), crate::netsec::RenameError> {
         use crate::netsec::RenameError;
+        self.last.set(None);
         let from = NameKey::of(from.as_bytes());
         let to_key = NameKey::of(to.as_bytes());
         if !self.commands.contains_key(&from) {
@@ -345,7 +369,32 @@ impl Registry {
 
     /// Resolves an argument vector to a spec and handler, or the reason it cannot run.
     pub fn lookup(&self, argv: &[Bytes]) -> Lookup {
-        let Some(entry) = self.get(&argv[0]) else {
+        let name = &argv[0];
+        let entry = if name.len() > SHORT_NAME {
+            self.get_long(name)
+        } else {
+            let (packed, len) = pack_short(name);
+            if let Some(hit) = self.last.get().filter(|h| h.name == packed && h.len == len) {
+                return if hit.spec.arity_ok(argv.len()) {
+                    Lookup::Found(hit.spec, hit.handler)
+                } else {
+                    Lookup::WrongArity(hit.spec)
+                };
+            }
+            let entry = self.commands.get(&NameRef::Short(packed, len));
+            if let Some(e) = entry.filter(|e| e.subcommands.is_empty() && e.spec.subcommands.is_empty()) {
+                if let Some(handler) = e.handler {
+                    self.last.set(Some(LastHit {
+                        name: packed,
+                        len,
+                        spec: e.spec,
+                        handler,
+                    }));
+                }
+            }
+            entry
+        };
+        let Some(entry) = entry else {
             return Lookup::UnknownCommand;
         };
         if !entry.subcommands.is_empty() || !entry.spec.subcommands.is_empty() {

@@ -148,6 +148,7 @@ pub fn parse_save_points(text: &str) -> Option<Vec<(i64, u64)>> {
 impl crate::Server {
     /// True when `spec` must be refused with [`MISCONF`] now: a write command (or PING, which the
     /// reference refuses too) while the last save failed and `stop-writes-on-bgsave-error` is set.
+    #[inline]
     pub(crate) fn refuses_write(&self, spec: &crate::commands::spec::CommandSpec) -> bool {
         // The common case costs one branch.
         if self.persistence.last_ok {

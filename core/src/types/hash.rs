@@ -91,6 +91,27 @@ impl<V> DenseTable<V> {
             .insert_unique(hash, pos, |&p| hasher.hash_one(&*entries[p as usize].0));
     }
 
+    /// The value of `key`, inserting `key` with `make()` first when absent; true when it was inserted.
+    /// One hash and one probe either way (a lookup followed by [`DenseTable::insert_new`] costs two).
+    pub fn get_or_insert_with(&mut self, key: &[u8], make: impl FnOnce() -> V) -> (&mut V, bool) {
+        let hash = self.hasher.hash_one(key);
+        let (entries, hasher) = (&self.entries, &self.hasher);
+        let pos = match self.index.entry(
+            hash,
+            |&p| &*entries[p as usize].0 == key,
+            |&p| hasher.hash_one(&*entries[p as usize].0),
+        ) {
+            hashbrown::hash_table::Entry::Occupied(found) => *found.get() as usize,
+            hashbrown::hash_table::Entry::Vacant(slot) => {
+                let pos = entries.len();
+                slot.insert(pos as u32);
+                self.entries.push((key.into(), make()));
+                return (&mut self.entries[pos].1, true);
+            }
+        };
+        (&mut self.entries[pos].1, false)
+    }
+
     /// Removes `key`, returning its value.
     pub fn remove(&mut self, key: &[u8]) -> Option<V> {
         let pos = self.position(key)?;
@@ -463,16 +484,18 @@ impl HashValue {
         }
         let added = match &mut self.repr {
             Repr::Listpack(p) => p.set(field, value),
-            Repr::Table(t) => match t.get_mut(field) {
-                Some(v) => {
-                    *v = value.into();
-                    false
+            Repr::Table(t) => {
+                let (v, added) = t.get_or_insert_with(field, || value.into());
+                if !added {
+                    if v.len() == value.len() {
+                        // Same length: overwrite in place, sparing an allocation and a free.
+                        v.copy_from_slice(value);
+                    } else {
+                        *v = value.into();
+                    }
                 }
-                None => {
-                    t.insert_new(field.into(), value.into());
-                    true
-                }
-            },
+                added
+            }
         };
         if matches!(&self.repr, Repr::Listpack(p) if p.count > limits.max_entries) {
             self.convert(seed);

@@ -178,13 +178,7 @@ impl SetValue {
             }
         }
         match &mut self.repr {
-            Repr::Table(t) => {
-                if t.position(member).is_some() {
-                    return false;
-                }
-                t.insert_new(member.into(), ());
-                true
-            }
+            Repr::Table(t) => t.get_or_insert_with(member, || ()).1,
             // Unreachable: converted above.
             Repr::Intset(_) => false,
         }
