@@ -50,10 +50,59 @@ const NO_IDLE_LIMIT: Duration = Duration::MAX;
 #[cfg(madsim)]
 const NO_IDLE_LIMIT: Duration = Duration::from_secs(10 * 365 * 86_400);
 
+/// A client stream's direct write path: plain sockets write without the `AsyncWrite` machinery when
+/// the socket takes the bytes at once (almost always), and have nothing to flush. Streams without
+/// such a path (TLS, which encrypts and sends on flush; the simulator's TCP) keep the defaults and
+/// take the generic async path.
+pub trait DirectWrite {
+    /// Writes what the stream takes now without waiting; `None` when the stream has no direct path.
+    /// `Err` of kind `WouldBlock` means the caller must wait through the async path.
+    fn try_write_now(&mut self, _bytes: &[u8]) -> Option<std::io::Result<usize>> {
+        None
+    }
+
+    /// Whether flushing does nothing, so a flush need not be awaited.
+    fn flush_is_noop(&self) -> bool {
+        false
+    }
+}
+
+#[cfg(not(madsim))]
+impl DirectWrite for tokio::net::TcpStream {
+    fn try_write_now(&mut self, bytes: &[u8]) -> Option<std::io::Result<usize>> {
+        Some(self.try_write(bytes))
+    }
+
+    fn flush_is_noop(&self) -> bool {
+        true
+    }
+}
+
+#[cfg(not(madsim))]
+impl DirectWrite for tokio::net::UnixStream {
+    fn try_write_now(&mut self, bytes: &[u8]) -> Option<std::io::Result<usize>> {
+        Some(self.try_write(bytes))
+    }
+
+    fn flush_is_noop(&self) -> bool {
+        true
+    }
+}
+
+/// The simulator's streams have no `try_write`: they take the async path.
+#[cfg(madsim)]
+impl DirectWrite for tokio::net::TcpStream {}
+
+#[cfg(madsim)]
+impl DirectWrite for tokio::net::UnixStream {}
+
+/// TLS encrypts into its own buffer and sends on flush: always the async path.
+impl<S> DirectWrite for tokio_rustls::server::TlsStream<S> {}
+
 /// Serves one connection until the client leaves, is killed, or the server shuts down.
 pub async fn serve<S>(mut stream: S, info: ConnInfo, shared: Arc<Shared>)
 where
-    S: AsyncRead + AsyncWrite + Unpin,
+    S: AsyncRead + AsyncWrite + DirectWrite + Unpin,
 {
     let count = shared.connections.fetch_add(1, Ordering::SeqCst) + 1;
     if count > shared.settings.maxclients.load(Ordering::Relaxed) {
@@ -420,7 +469,7 @@ impl<C: Future<Output = ()>> Writer<'_, C> {
     /// the server shuts down, so a client that never reads cannot hold its task.
     async fn write<S>(&mut self, stream: &mut S, out: &mut Vec<u8>, keep: usize) -> Result<(), WriteEnd>
     where
-        S: AsyncWrite + Unpin,
+        S: AsyncWrite + DirectWrite + Unpin,
     {
         let mut written = 0;
         let result = self.write_from(stream, out, &mut written, keep).await;
@@ -439,7 +488,7 @@ impl<C: Future<Output = ()>> Writer<'_, C> {
         keep: usize,
     ) -> Result<(), WriteEnd>
     where
-        S: AsyncWrite + Unpin,
+        S: AsyncWrite + DirectWrite + Unpin,
     {
         let settings = &self.shared.settings;
         loop {
@@ -467,6 +516,9 @@ impl<C: Future<Output = ()>> Writer<'_, C> {
                 None
             };
             if pending == 0 {
+                if stream.flush_is_noop() {
+                    return Ok(());
+                }
                 // Biased: a kill or shutdown only cuts a write short that cannot proceed, so the
                 // replies of a batch that killed its own client (CLIENT KILL) still go out.
                 return tokio::select! {
@@ -477,6 +529,18 @@ impl<C: Future<Output = ()>> Writer<'_, C> {
             }
             if pending <= keep as u64 {
                 return Ok(());
+            }
+            // The direct path first: the socket almost always takes the bytes at once, and a write that
+            // does not wait needs neither the timer nor the kill-or-shutdown wait below.
+            match stream.try_write_now(&out[*written..]) {
+                Some(Ok(0)) => return Err(WriteEnd::Gone),
+                Some(Ok(n)) => {
+                    *written += n;
+                    continue;
+                }
+                Some(Err(e)) if e.kind() != std::io::ErrorKind::WouldBlock => return Err(WriteEnd::Gone),
+                // Would block, or no direct path: the async write below waits for the socket.
+                Some(Err(_)) | None => {}
             }
             // A timer only while above the soft limit; made only if the write has to wait.
             let soft_timer = async {
