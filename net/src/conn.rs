@@ -372,7 +372,7 @@ where
             }
             flow = Flow::Close;
         }
-        if !out.is_empty() {
+        if !out.is_empty() && !write_at_once(&mut stream, &mut out, &shared, &mut soft_since) {
             let mut w = Writer {
                 shared: &shared,
                 cancel: cancel.as_mut(),
@@ -448,6 +448,40 @@ fn output_slice(shared: &Shared) -> (usize, usize) {
         (OUTPUT_SLICE, 0)
     } else {
         (limit.saturating_add(1).max(OUTPUT_SLICE), limit)
+    }
+}
+
+/// The common case of writing a batch's replies, without the [`Writer`]: the replies are within the
+/// output buffer limits and the socket takes all of them at once. Returns whether `out` was written
+/// in full (then it is cleared); otherwise nothing or a part was written (and removed from `out`), and
+/// the [`Writer`] goes on from there, limits included. Errors are left to the [`Writer`] to meet again.
+fn write_at_once<S: DirectWrite>(
+    stream: &mut S,
+    out: &mut Vec<u8>,
+    shared: &Shared,
+    soft_since: &mut Option<Instant>,
+) -> bool {
+    let len = out.len() as u64;
+    let hard = shared.settings.output_hard_limit.load(Ordering::Relaxed);
+    let soft = shared.settings.output_soft_limit.load(Ordering::Relaxed);
+    if (hard > 0 && len > hard) || (soft > 0 && len > soft) {
+        return false;
+    }
+    match stream.try_write_now(out) {
+        Some(Ok(n)) if n == out.len() => {
+            out.clear();
+            if out.capacity() > 4 * READ_CHUNK {
+                out.shrink_to(READ_CHUNK);
+            }
+            // Nothing waits now, so the client is not above the soft limit either.
+            *soft_since = None;
+            true
+        }
+        Some(Ok(n)) => {
+            out.drain(..n);
+            false
+        }
+        Some(Err(_)) | None => false,
     }
 }
 
