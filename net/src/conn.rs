@@ -50,10 +50,59 @@ const NO_IDLE_LIMIT: Duration = Duration::MAX;
 #[cfg(madsim)]
 const NO_IDLE_LIMIT: Duration = Duration::from_secs(10 * 365 * 86_400);
 
+/// A client stream's direct write path: plain sockets write without the `AsyncWrite` machinery when
+/// the socket takes the bytes at once (almost always), and have nothing to flush. Streams without
+/// such a path (TLS, which encrypts and sends on flush; the simulator's TCP) keep the defaults and
+/// take the generic async path.
+pub trait DirectWrite {
+    /// Writes what the stream takes now without waiting; `None` when the stream has no direct path.
+    /// `Err` of kind `WouldBlock` means the caller must wait through the async path.
+    fn try_write_now(&mut self, _bytes: &[u8]) -> Option<std::io::Result<usize>> {
+        None
+    }
+
+    /// Whether flushing does nothing, so a flush need not be awaited.
+    fn flush_is_noop(&self) -> bool {
+        false
+    }
+}
+
+#[cfg(not(madsim))]
+impl DirectWrite for tokio::net::TcpStream {
+    fn try_write_now(&mut self, bytes: &[u8]) -> Option<std::io::Result<usize>> {
+        Some(self.try_write(bytes))
+    }
+
+    fn flush_is_noop(&self) -> bool {
+        true
+    }
+}
+
+#[cfg(not(madsim))]
+impl DirectWrite for tokio::net::UnixStream {
+    fn try_write_now(&mut self, bytes: &[u8]) -> Option<std::io::Result<usize>> {
+        Some(self.try_write(bytes))
+    }
+
+    fn flush_is_noop(&self) -> bool {
+        true
+    }
+}
+
+/// The simulator's streams have no `try_write`: they take the async path.
+#[cfg(madsim)]
+impl DirectWrite for tokio::net::TcpStream {}
+
+#[cfg(madsim)]
+impl DirectWrite for tokio::net::UnixStream {}
+
+/// TLS encrypts into its own buffer and sends on flush: always the async path.
+impl<S> DirectWrite for tokio_rustls::server::TlsStream<S> {}
+
 /// Serves one connection until the client leaves, is killed, or the server shuts down.
 pub async fn serve<S>(mut stream: S, info: ConnInfo, shared: Arc<Shared>)
 where
-    S: AsyncRead + AsyncWrite + Unpin,
+    S: AsyncRead + AsyncWrite + DirectWrite + Unpin,
 {
     let count = shared.connections.fetch_add(1, Ordering::SeqCst) + 1;
     if count > shared.settings.maxclients.load(Ordering::Relaxed) {
@@ -323,7 +372,7 @@ where
             }
             flow = Flow::Close;
         }
-        if !out.is_empty() {
+        if !out.is_empty() && !write_at_once(&mut stream, &mut out, &shared, &mut soft_since) {
             let mut w = Writer {
                 shared: &shared,
                 cancel: cancel.as_mut(),
@@ -402,6 +451,40 @@ fn output_slice(shared: &Shared) -> (usize, usize) {
     }
 }
 
+/// The common case of writing a batch's replies, without the [`Writer`]: the replies are within the
+/// output buffer limits and the socket takes all of them at once. Returns whether `out` was written
+/// in full (then it is cleared); otherwise nothing or a part was written (and removed from `out`), and
+/// the [`Writer`] goes on from there, limits included. Errors are left to the [`Writer`] to meet again.
+fn write_at_once<S: DirectWrite>(
+    stream: &mut S,
+    out: &mut Vec<u8>,
+    shared: &Shared,
+    soft_since: &mut Option<Instant>,
+) -> bool {
+    let len = out.len() as u64;
+    let hard = shared.settings.output_hard_limit.load(Ordering::Relaxed);
+    let soft = shared.settings.output_soft_limit.load(Ordering::Relaxed);
+    if (hard > 0 && len > hard) || (soft > 0 && len > soft) {
+        return false;
+    }
+    match stream.try_write_now(out) {
+        Some(Ok(n)) if n == out.len() => {
+            out.clear();
+            if out.capacity() > 4 * READ_CHUNK {
+                out.shrink_to(READ_CHUNK);
+            }
+            // Nothing waits now, so the client is not above the soft limit either.
+            *soft_since = None;
+            true
+        }
+        Some(Ok(n)) => {
+            out.drain(..n);
+            false
+        }
+        Some(Err(_)) | None => false,
+    }
+}
+
 /// Writes a connection's replies, enforcing its output buffer limits.
 struct Writer<'a, C> {
     shared: &'a Shared,
@@ -420,7 +503,7 @@ impl<C: Future<Output = ()>> Writer<'_, C> {
     /// the server shuts down, so a client that never reads cannot hold its task.
     async fn write<S>(&mut self, stream: &mut S, out: &mut Vec<u8>, keep: usize) -> Result<(), WriteEnd>
     where
-        S: AsyncWrite + Unpin,
+        S: AsyncWrite + DirectWrite + Unpin,
     {
         let mut written = 0;
         let result = self.write_from(stream, out, &mut written, keep).await;
@@ -439,7 +522,7 @@ impl<C: Future<Output = ()>> Writer<'_, C> {
         keep: usize,
     ) -> Result<(), WriteEnd>
     where
-        S: AsyncWrite + Unpin,
+        S: AsyncWrite + DirectWrite + Unpin,
     {
         let settings = &self.shared.settings;
         loop {
@@ -467,6 +550,9 @@ impl<C: Future<Output = ()>> Writer<'_, C> {
                 None
             };
             if pending == 0 {
+                if stream.flush_is_noop() {
+                    return Ok(());
+                }
                 // Biased: a kill or shutdown only cuts a write short that cannot proceed, so the
                 // replies of a batch that killed its own client (CLIENT KILL) still go out.
                 return tokio::select! {
@@ -477,6 +563,18 @@ impl<C: Future<Output = ()>> Writer<'_, C> {
             }
             if pending <= keep as u64 {
                 return Ok(());
+            }
+            // The direct path first: the socket almost always takes the bytes at once, and a write that
+            // does not wait needs neither the timer nor the kill-or-shutdown wait below.
+            match stream.try_write_now(&out[*written..]) {
+                Some(Ok(0)) => return Err(WriteEnd::Gone),
+                Some(Ok(n)) => {
+                    *written += n;
+                    continue;
+                }
+                Some(Err(e)) if e.kind() != std::io::ErrorKind::WouldBlock => return Err(WriteEnd::Gone),
+                // Would block, or no direct path: the async write below waits for the socket.
+                Some(Err(_)) | None => {}
             }
             // A timer only while above the soft limit; made only if the write has to wait.
             let soft_timer = async {

@@ -426,3 +426,26 @@ fn a_bulk_header_is_judged_only_once_its_line_is_complete() {
     assert_eq!(show(&answer_to_complete_input(&t, b"*1\r\n$4\r")), "");
     assert_eq!(show(&answer_to_complete_input(&t, b"*1\r\nxx")), "");
 }
+
+#[test]
+fn a_reply_larger_than_the_socket_buffer_reaches_a_slow_reader_intact() {
+    // An 8 MiB value cannot go out in one write: the server writes what the socket takes, then waits
+    // for the client to read. Every byte must still arrive once and in order.
+    let t = Target::start();
+    let mut s = t.connect();
+    let value: Vec<u8> = (0..8 * 1024 * 1024u32).map(|i| b'a' + (i % 26) as u8).collect();
+    let mut set = format!("*3\r\n$3\r\nSET\r\n$9\r\nbig:value\r\n${}\r\n", value.len()).into_bytes();
+    set.extend_from_slice(&value);
+    set.extend_from_slice(b"\r\n");
+    expect_reply(&mut s, &set, b"+OK\r\n");
+    s.write_all(b"*2\r\n$3\r\nGET\r\n$9\r\nbig:value\r\nPING\r\n")
+        .expect("write request");
+    // Read slowly at first, so the server's socket buffer fills and its write has to wait.
+    std::thread::sleep(Duration::from_millis(200));
+    let mut expected = format!("${}\r\n", value.len()).into_bytes();
+    expected.extend_from_slice(&value);
+    expected.extend_from_slice(b"\r\n+PONG\r\n");
+    let got = read_n(&mut s, expected.len());
+    assert_eq!(got.len(), expected.len(), "reply length");
+    assert!(got == expected, "reply bytes differ");
+}
