@@ -310,6 +310,38 @@ fn apply(dbs: &mut [Db], op: &Op, now: &mut i64, rng: &mut SmallRng) {
     }
 }
 
+/// A keyspace after the `before` operations, with the random source and clock they left behind.
+fn keyspace_after(before: &[Op], seed: u64) -> (Vec<Db>, SmallRng, i64) {
+    let mut dbs: Vec<Db> = (0..DBS as u64).map(Db::new).collect();
+    let mut rng = SmallRng::seed_from_u64(seed);
+    let mut now = 100;
+    for op in before {
+        apply(&mut dbs, op, &mut now, &mut rng);
+    }
+    (dbs, rng, now)
+}
+
+/// Runs `during` against a keyspace with `snap` in progress (an `Op::Chunk` takes the next chunk, every
+/// other operation changes the keyspace, whose invariants are checked after each step), then drains the
+/// snapshot: the whole stream.
+fn stream_during(snap: &mut Snapshot, dbs: &mut [Db], during: &[Op], now: &mut i64, rng: &mut SmallRng) -> Vec<u8> {
+    let mut stream = Vec::new();
+    for op in during {
+        if let Op::Chunk { limit } = op {
+            if let Some(chunk) = snap.next_chunk(dbs, *limit) {
+                stream.extend_from_slice(&chunk);
+            }
+        } else {
+            apply(dbs, op, now, rng);
+        }
+        for db in dbs.iter() {
+            db.check_invariants();
+        }
+    }
+    drain(snap, dbs, 64, &mut stream);
+    stream
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(300))]
 
@@ -319,29 +351,11 @@ proptest! {
         during in proptest::collection::vec(op(), 0..200),
         seed in any::<u64>(),
     ) {
-        let mut dbs: Vec<Db> = (0..DBS as u64).map(Db::new).collect();
-        let mut rng = SmallRng::seed_from_u64(seed);
-        let mut now = 100;
-        for op in &before {
-            apply(&mut dbs, op, &mut now, &mut rng);
-        }
+        let (mut dbs, mut rng, mut now) = keyspace_after(&before, seed);
         let expected = contents(&dbs, now);
         let f = format();
         let mut snap = Snapshot::begin(&mut dbs, f.clone(), now);
-        let mut stream = Vec::new();
-        for op in &during {
-            if let Op::Chunk { limit } = op {
-                if let Some(chunk) = snap.next_chunk(&mut dbs, *limit) {
-                    stream.extend_from_slice(&chunk);
-                }
-            } else {
-                apply(&mut dbs, op, &mut now, &mut rng);
-            }
-            for db in &dbs {
-                db.check_invariants();
-            }
-        }
-        drain(&mut snap, &mut dbs, 64, &mut stream);
+        let stream = stream_during(&mut snap, &mut dbs, &during, &mut now, &mut rng);
         prop_assert_eq!(decode(&f, &stream), expected);
         prop_assert!(dbs.iter().all(|d| d.snapshot.is_none()));
     }
@@ -360,26 +374,11 @@ proptest! {
     ) {
         use crate::persist::rdb_snapshot::RdbFormat;
         use crate::{Config, ProcessInfo, Server};
-        let mut dbs: Vec<Db> = (0..DBS as u64).map(Db::new).collect();
-        let mut rng = SmallRng::seed_from_u64(seed);
-        let mut now = 100;
-        for op in &before {
-            apply(&mut dbs, op, &mut now, &mut rng);
-        }
+        let (mut dbs, mut rng, mut now) = keyspace_after(&before, seed);
         let expected = contents(&dbs, now);
         let start = now;
         let mut snap = Snapshot::begin(&mut dbs, RdbFormat::new(&Config::default(), start, 0, false), start);
-        let mut stream = Vec::new();
-        for op in &during {
-            if let Op::Chunk { limit } = op {
-                if let Some(chunk) = snap.next_chunk(&mut dbs, *limit) {
-                    stream.extend_from_slice(&chunk);
-                }
-            } else {
-                apply(&mut dbs, op, &mut now, &mut rng);
-            }
-        }
-        drain(&mut snap, &mut dbs, 64, &mut stream);
+        let stream = stream_during(&mut snap, &mut dbs, &during, &mut now, &mut rng);
         let mut loaded = Server::new(Config::default(), seed, start, ProcessInfo::default());
         let stats = loaded.load_rdb(&stream[..], start).expect("the stream loads");
         prop_assert_eq!(stats.keys_loaded as usize, expected.len());
